@@ -1,0 +1,379 @@
+import * as Automerge from '@automerge/automerge'
+import type { StorageAdapterInterface } from '@automerge/automerge-repo/slim'
+import {
+  rowDocumentId,
+  toRowId,
+  validateRow,
+  ValidationError,
+  type FieldValue,
+  type RowId,
+  type RowOf,
+  type Schema,
+  type SchemaDefinition,
+  type TableName,
+  type TableSchema,
+} from '@rowsync/schema'
+import { silentLogger, type Logger } from './Logger.ts'
+import { RowExistsError } from './RowExistsError.ts'
+import { RowNotFoundError } from './RowNotFoundError.ts'
+import { changeOptions, type ChangeKind } from './rows/ChangeMetadata.ts'
+import { describeConflicts, type Conflict } from './rows/describeConflicts.ts'
+import { projectRow } from './rows/projectRow.ts'
+import { toStoredValue, writeValues, type RowDocument } from './rows/RowDocument.ts'
+import { rowHistory, type HistoryEvent } from './rows/rowHistory.ts'
+import type { RowProjection } from './rows/RowProjection.ts'
+import { RowStore } from './store/RowStore.ts'
+import { Table, type Row, type TableHost } from './Table.ts'
+
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions<D extends SchemaDefinition> {
+  readonly schema: Schema<D>
+  /** Where rows live: IndexedDB in browsers, LMDB files in Node, memory in tests. */
+  readonly storage: StorageAdapterInterface
+  /** The user this device acts for; recorded in every change. */
+  readonly user: string
+  /** The clock for change times. Default `Date.now`. */
+  readonly now?: () => number
+  /** The most row documents kept loaded at once. Default 500. */
+  readonly maxLoadedDocuments?: number
+  /** Where problems found in storage are reported. Default: nowhere. */
+  readonly logger?: Logger
+}
+
+/** The outcome of {@link Database.importDocument}. */
+export type ImportResult = { ok: true; changed: boolean } | { ok: false; reason: string }
+
+/** How a delete conflict is resolved: keep the row deleted, or bring it back with its edits. */
+export type DeleteResolution = 'delete' | 'restore'
+
+const deviceKey = ['meta', 'device']
+
+/** Bytes from another replica that Automerge cannot load. */
+class UnloadableBytes extends Error {
+  constructor(cause: unknown) {
+    super(`bytes do not load as Automerge data: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+  }
+}
+
+function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (byte) =>
+    byte.toString(16).padStart(2, '0'),
+  ).join('')
+}
+
+/**
+ * Opens a Rowsync database on this device. Every read and write is local; nothing waits for
+ * a network.
+ * @param options - see {@link OpenDatabaseOptions}
+ * @throws the storage error when storage cannot be read
+ */
+export async function openDatabase<const D extends SchemaDefinition>(
+  options: OpenDatabaseOptions<D>,
+): Promise<Database<D>> {
+  const { storage } = options
+  const stored = await storage.load(deviceKey)
+  const device = stored ? new TextDecoder().decode(stored) : crypto.randomUUID()
+  if (!stored) await storage.save(deviceKey, new TextEncoder().encode(device))
+  const database = new Database(options, device)
+  await database.open()
+  return database
+}
+
+/**
+ * An open Rowsync database: typed tables, conflicts, history, and the document-level surface
+ * that replication uses. Get one from {@link openDatabase}.
+ */
+export class Database<D extends SchemaDefinition = SchemaDefinition> implements TableHost {
+  readonly schema: Schema<D>
+  /** The user this device acts for. */
+  readonly user: string
+  /** This device's id, generated on first open and kept in storage. */
+  readonly device: string
+  readonly #options: OpenDatabaseOptions<D>
+  readonly #now: () => number
+  /**
+   * Local changes use a fresh actor per open database, so two instances on one storage (two
+   * browser tabs) never reuse an actor's sequence numbers; `device` names the device.
+   */
+  readonly #actor = randomHex(16)
+  readonly #rows = new Map<string, Map<string, RowProjection>>()
+  readonly #rowObjects = new WeakMap<RowProjection, Row>()
+  readonly #tables = new Map<string, Table>()
+  readonly #listeners = new Map<string, Set<() => void>>()
+  #store: RowStore | undefined
+  #closed = false
+
+  /** @internal Use {@link openDatabase}. */
+  constructor(options: OpenDatabaseOptions<D>, device: string) {
+    this.#options = options
+    this.schema = options.schema
+    this.user = options.user
+    this.device = device
+    this.#now = options.now ?? Date.now
+    for (const table of options.schema.tables.values()) {
+      this.#rows.set(table.name, new Map())
+      this.#tables.set(table.name, new Table(this, table))
+    }
+  }
+
+  /** @internal Loads the store; called once by {@link openDatabase}. */
+  async open(): Promise<void> {
+    this.#store = await RowStore.open({
+      storage: this.#options.storage,
+      actor: this.#actor,
+      project: (documentId, doc) => projectRow(this.schema, documentId, doc),
+      onCommit: (projections) => this.#committed(projections),
+      maxLoadedDocuments: this.#options.maxLoadedDocuments ?? 500,
+      logger: this.#options.logger ?? silentLogger,
+    })
+    for (const projection of this.#store.projections.values()) this.#index(projection)
+  }
+
+  /**
+   * A table by name.
+   * @throws {Error} when the schema has no such table
+   */
+  table<N extends TableName<D>>(name: N): Table<RowOf<D['tables'][N]>> {
+    const table = this.#tables.get(name)
+    if (!table) throw new Error(`table(${JSON.stringify(name)}): no such table in ${this.schema.database}`)
+    return table as unknown as Table<RowOf<D['tables'][N]>>
+  }
+
+  /** Every conflict waiting for a person, optionally in one table. */
+  async conflicts(table?: TableName<D>): Promise<Conflict[]> {
+    const store = this.#openStore()
+    const conflicts: Conflict[] = []
+    for (const projection of store.projections.values()) {
+      if (table !== undefined && projection.table !== table) continue
+      if (projection.flagged.length === 0 && !projection.deleteConflict) continue
+      if (projection.deleted && !projection.deleteConflict) continue
+      const found = await store.view(projection.documentId, (doc) => describeConflicts(projection, doc))
+      conflicts.push(...(found ?? []))
+    }
+    return conflicts
+  }
+
+  /**
+   * Resolves a flagged field by writing the chosen value (one of the concurrent values or a new
+   * one) as a new change; the flag clears on every device once that change has replicated.
+   * @throws {ValidationError} when the value does not fit the field
+   * @throws {RowNotFoundError} when there is no such row
+   */
+  async resolve(tableName: TableName<D>, id: string, field: string, value: FieldValue): Promise<Row> {
+    const table = this.#tableSchema(tableName)
+    const check = validateRow(table, { [field]: value }, 'update')
+    if (!check.ok) throw new ValidationError(`resolve ${table.name}/${id}`, check.issues)
+    const fieldSchema = table.fields.get(field)
+    return this.#write(table, id, 'resolve', (doc) => {
+      if (!fieldSchema) return
+      doc[field] = toStoredValue(fieldSchema, check.values[field] ?? null)
+    })
+  }
+
+  /**
+   * Resolves a delete conflict: `delete` keeps the row deleted, `restore` brings it back.
+   * @throws {RowNotFoundError} when there is no such row
+   */
+  async resolveDelete(tableName: TableName<D>, id: string, resolution: DeleteResolution): Promise<void> {
+    const table = this.#tableSchema(tableName)
+    await this.#write(
+      table,
+      id,
+      'resolve',
+      (doc) => {
+        if (resolution === 'restore') {
+          doc._deleted = false
+          return
+        }
+        // Automerge skips a write of the value already there; delete first so the new
+        // tombstone is a change that has seen every edit.
+        delete (doc as Partial<RowDocument>)._deleted
+        doc._deleted = true
+      },
+      { allowDeleted: true },
+    )
+  }
+
+  /**
+   * The row's changes in causal order: who, when, which fields, old and new values.
+   * @returns an empty list when the row is not on this device
+   */
+  async history(tableName: TableName<D>, id: string): Promise<HistoryEvent[]> {
+    const table = this.#tableSchema(tableName)
+    const documentId = rowDocumentId(this.schema.database, table.name, toRowId(id))
+    return (await this.#openStore().view(documentId, rowHistory)) ?? []
+  }
+
+  /** The ids of every row document on this device, deleted rows included. */
+  documentIds(): string[] {
+    return [...this.#openStore().projections.keys()]
+  }
+
+  /** The heads of a row document on this device, or `undefined`. */
+  heads(documentId: string): readonly string[] | undefined {
+    return this.#openStore().projections.get(documentId)?.heads
+  }
+
+  /** The whole row document as Automerge bytes, or `undefined` when it is not here. */
+  exportDocument(documentId: string): Promise<Uint8Array | undefined> {
+    return this.#openStore().view(documentId, (doc) => Automerge.save(doc))
+  }
+
+  /**
+   * Merges Automerge bytes from another replica (a saved document or changes) into a row
+   * document. Untrusted input: bytes that do not load, or that would make the document an
+   * invalid row, are refused and nothing is stored.
+   * @param documentId - the row document the bytes belong to
+   * @param bytes - Automerge document or change bytes
+   * @throws the storage error when the merged document could not be stored
+   */
+  async importDocument(documentId: string, bytes: Uint8Array): Promise<ImportResult> {
+    try {
+      const result = await this.#openStore().mutate(documentId, (doc) => {
+        try {
+          return Automerge.loadIncremental(doc ?? Automerge.init<RowDocument>({ actor: this.#actor }), bytes)
+        } catch (cause) {
+          throw new UnloadableBytes(cause)
+        }
+      })
+      return result.ok ? { ok: true, changed: result.changed } : result
+    } catch (error) {
+      if (error instanceof UnloadableBytes) return { ok: false, reason: error.message }
+      throw error
+    }
+  }
+
+  /** Waits for pending writes and closes the database; later calls throw. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#store?.close()
+  }
+
+  /** @internal */
+  rowsOf(table: string): ReadonlyMap<string, RowProjection> {
+    this.#openStore()
+    return this.#rows.get(table) ?? new Map()
+  }
+
+  /** @internal */
+  rowOf(projection: RowProjection): Row {
+    let row = this.#rowObjects.get(projection)
+    if (!row) {
+      row = Object.freeze({ ...projection.values, id: projection.id })
+      this.#rowObjects.set(projection, row)
+    }
+    return row
+  }
+
+  /** @internal */
+  subscribe(table: string, listener: () => void): () => void {
+    let listeners = this.#listeners.get(table)
+    if (!listeners) this.#listeners.set(table, (listeners = new Set()))
+    const entry = (): void => listener()
+    listeners.add(entry)
+    return () => listeners.delete(entry)
+  }
+
+  /** @internal */
+  async insert(table: TableSchema, values: unknown, givenId: RowId | undefined): Promise<Row> {
+    const id = givenId === undefined ? (crypto.randomUUID() as RowId) : toRowId(givenId)
+    const check = validateRow(table, values, 'insert')
+    if (!check.ok) throw new ValidationError(`insert into ${table.name}`, check.issues)
+    const full: Record<string, FieldValue> = {}
+    for (const field of table.fields.keys()) full[field] = check.values[field] ?? null
+    return this.#write(
+      table,
+      id,
+      'insert',
+      (doc, exists) => {
+        if (exists) throw new RowExistsError(table.name, id)
+        doc._table ??= new Automerge.ImmutableString(table.name)
+        doc._id ??= new Automerge.ImmutableString(id)
+        if (doc._deleted !== false) doc._deleted = false
+        writeValues(doc, table, full)
+      },
+      { allowMissing: true, allowDeleted: true },
+    )
+  }
+
+  /** @internal */
+  async update(table: TableSchema, id: string, values: unknown): Promise<Row> {
+    const check = validateRow(table, values, 'update')
+    if (!check.ok) throw new ValidationError(`update of ${table.name}/${id}`, check.issues)
+    return this.#write(table, id, 'update', (doc) => {
+      writeValues(doc, table, check.values)
+    })
+  }
+
+  /** @internal */
+  async increment(table: TableSchema, id: string, field: string, by: number): Promise<Row> {
+    const operation = `increment of ${table.name}/${id}`
+    if (table.fields.get(field)?.type !== 'counter') {
+      throw new ValidationError(operation, [{ field, expected: 'a counter field', got: field }])
+    }
+    if (!Number.isSafeInteger(by)) {
+      throw new ValidationError(operation, [{ field, expected: 'a whole number', got: String(by) }])
+    }
+    return this.#write(table, id, 'increment', (doc) => {
+      const counter = doc[field]
+      if (Automerge.isCounter(counter)) counter.increment(by)
+      else doc[field] = new Automerge.Counter(by)
+    })
+  }
+
+  /** @internal */
+  async delete(table: TableSchema, id: string): Promise<void> {
+    await this.#write(table, id, 'delete', (doc) => {
+      doc._deleted = true
+    })
+  }
+
+  async #write(
+    table: TableSchema,
+    id: string,
+    kind: ChangeKind,
+    edit: (doc: RowDocument, exists: boolean) => void,
+    { allowMissing = false, allowDeleted = false } = {},
+  ): Promise<Row> {
+    const rowId = toRowId(id)
+    const documentId = rowDocumentId(this.schema.database, table.name, rowId)
+    const metadata = { user: this.user, device: this.device, time: this.#now(), kind }
+    const result = await this.#openStore().mutate(documentId, (current) => {
+      const exists = current !== undefined && current._deleted !== true
+      if (!current && !allowMissing) throw new RowNotFoundError(kind, table.name, rowId)
+      if (current?._deleted === true && !allowDeleted) throw new RowNotFoundError(kind, table.name, rowId)
+      return Automerge.change(
+        current ?? Automerge.init<RowDocument>({ actor: this.#actor }),
+        changeOptions(metadata),
+        (doc) => edit(doc, exists),
+      )
+    })
+    if (!result.ok) throw new Error(`${kind} of ${table.name}/${rowId} produced an invalid row: ${result.reason}`)
+    return this.rowOf(result.projection)
+  }
+
+  #committed(projections: readonly RowProjection[]): void {
+    const tables = new Set<string>()
+    for (const projection of projections) {
+      this.#index(projection)
+      tables.add(projection.table)
+    }
+    for (const table of tables) {
+      for (const listener of this.#listeners.get(table) ?? []) listener()
+    }
+  }
+
+  #index(projection: RowProjection): void {
+    this.#rows.get(projection.table)?.set(projection.id, projection)
+  }
+
+  #tableSchema(name: string): TableSchema {
+    return this.table(name as TableName<D>).schema
+  }
+
+  #openStore(): RowStore {
+    if (this.#closed || !this.#store) throw new Error(`Database ${this.schema.database} is closed`)
+    return this.#store
+  }
+}

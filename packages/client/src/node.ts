@@ -1,0 +1,1 @@
+export { LmdbStorageAdapter } from './storage/LmdbStorageAdapter.ts'

@@ -1,0 +1,320 @@
+import * as Automerge from '@automerge/automerge'
+import type { StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
+import type { Logger } from '../Logger.ts'
+import type { RowDocument } from '../rows/RowDocument.ts'
+import type { ProjectionResult, RowProjection } from '../rows/RowProjection.ts'
+import { CommitQueue, journalPrefix, type CommitWrite } from './CommitQueue.ts'
+import { DocumentCache, type CachedDocument } from './DocumentCache.ts'
+
+type RowDoc = Automerge.Doc<RowDocument>
+
+/** Derives a row's projection from its document, or says why the document is not a valid row. */
+export type Projector = (documentId: string, doc: RowDoc) => ProjectionResult
+
+/** Options of {@link RowStore.open}. */
+export interface RowStoreOptions {
+  readonly storage: StorageAdapterInterface
+  /** The Automerge actor id (hex) of local changes. */
+  readonly actor: string
+  readonly project: Projector
+  /** Called once per durable batch with the projections it changed. */
+  readonly onCommit: (projections: readonly RowProjection[]) => void
+  /** The most documents kept loaded. */
+  readonly maxLoadedDocuments: number
+  readonly logger: Logger
+}
+
+/** The outcome of {@link RowStore.mutate}. */
+export type MutationResult =
+  | { ok: true; projection: RowProjection; changed: boolean }
+  | { ok: false; reason: string }
+
+const documentPrefix = 'doc'
+const projectionPrefix = 'row'
+/** A document is rewritten as one snapshot once it is stored in this many chunks. */
+const compactAfterChunks = 8
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+function projectionKey(documentId: string): StorageKey {
+  return [projectionPrefix, documentId]
+}
+
+function headsKey(heads: Automerge.Heads): string {
+  return heads.length > 0 ? heads.join('.') : 'empty'
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0))
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+function isProjection(value: unknown): value is RowProjection {
+  if (typeof value !== 'object' || value === null) return false
+  const record = value as Record<string, unknown>
+  return (
+    typeof record.documentId === 'string' &&
+    typeof record.table === 'string' &&
+    typeof record.id === 'string' &&
+    typeof record.deleted === 'boolean' &&
+    typeof record.values === 'object' &&
+    record.values !== null &&
+    Array.isArray(record.flagged) &&
+    typeof record.deleteConflict === 'boolean' &&
+    Array.isArray(record.heads)
+  )
+}
+
+/**
+ * The durable home of row documents on a device. Each document is stored as chunks (a snapshot
+ * plus incremental changes) next to its projection; projections are all read on open, documents
+ * only when a row is written, merged or inspected, and at most `maxLoadedDocuments` stay loaded.
+ * Every mutation is durable before its promise resolves, and concurrent mutations share
+ * flushes (see {@link CommitQueue}).
+ */
+export class RowStore {
+  readonly #storage: StorageAdapterInterface
+  readonly #actor: string
+  readonly #project: Projector
+  readonly #logger: Logger
+  readonly #cache: DocumentCache<RowDocument>
+  readonly #commits: CommitQueue
+  readonly #projections = new Map<string, RowProjection>()
+  readonly #queues = new Map<string, Promise<unknown>>()
+  #staged = new Map<string, RowProjection>()
+
+  private constructor(options: RowStoreOptions) {
+    this.#storage = options.storage
+    this.#actor = options.actor
+    this.#project = options.project
+    this.#logger = options.logger
+    this.#cache = new DocumentCache(options.maxLoadedDocuments)
+    this.#commits = new CommitQueue(options.storage, (writes) => {
+      const changed: RowProjection[] = []
+      for (const write of writes) {
+        const projection = this.#staged.get(write.documentId)
+        if (!projection) continue
+        this.#staged.delete(write.documentId)
+        this.#projections.set(write.documentId, projection)
+        changed.push(projection)
+      }
+      options.onCommit(changed)
+    })
+  }
+
+  /**
+   * Opens the store: reads every projection, and rebuilds those a crash may have left behind
+   * their documents (named by leftover journal records) or that cannot be read.
+   * @param options - see {@link RowStoreOptions}
+   */
+  static async open(options: RowStoreOptions): Promise<RowStore> {
+    const store = new RowStore(options)
+    await store.#load()
+    return store
+  }
+
+  /** Every committed projection by document id, deleted rows included. */
+  get projections(): ReadonlyMap<string, RowProjection> {
+    return this.#projections
+  }
+
+  /** The number of documents loaded in memory now. */
+  get loadedDocuments(): number {
+    return this.#cache.size
+  }
+
+  /**
+   * Changes one document under its lock and resolves once the change is durable. The callback
+   * gets the current document (or `undefined` if there is none) and returns the next one; if it
+   * returns the same heads nothing is written. A result that does not project to a valid row is
+   * refused and the document returns to its stored state.
+   * @param documentId - the row document
+   * @param change - builds the next document state
+   * @throws the storage error if the change could not be made durable; it was then not applied
+   */
+  mutate(documentId: string, change: (doc: RowDoc | undefined) => RowDoc): Promise<MutationResult> {
+    return this.#withDocument(documentId, async (entry) => {
+      const before = entry ? Automerge.getHeads(entry.doc) : []
+      let doc: RowDoc
+      try {
+        doc = change(entry?.doc)
+      } catch (error) {
+        // The change may have touched the loaded document; reload it from storage next time.
+        this.#cache.evict(documentId)
+        throw error
+      }
+      const heads = Automerge.getHeads(doc)
+      const current = this.#projections.get(documentId)
+      if (current && headsKey(heads) === headsKey(before)) {
+        return { ok: true, projection: current, changed: false }
+      }
+      const result = this.#project(documentId, doc)
+      if (!result.ok) {
+        this.#forget(documentId, doc)
+        return result
+      }
+      const next: CachedDocument<RowDocument> = entry ?? { doc, persistedHeads: [], chunkKeys: [] }
+      next.doc = doc
+      this.#cache.set(documentId, next)
+      try {
+        await this.#persist(documentId, next, result.projection)
+      } catch (error) {
+        this.#forget(documentId, doc)
+        throw error
+      }
+      return { ok: true, projection: result.projection, changed: true }
+    })
+  }
+
+  /**
+   * Runs a read-only function on a document under its lock.
+   * @param documentId - the row document
+   * @param read - must not keep the document after it returns
+   * @returns what `read` returned, or `undefined` when there is no such document
+   */
+  view<R>(documentId: string, read: (doc: RowDoc) => R): Promise<R | undefined> {
+    return this.#withDocument(documentId, (entry) =>
+      Promise.resolve(entry ? read(entry.doc) : undefined),
+    )
+  }
+
+  /** Waits for queued writes, then frees every loaded document. */
+  async close(): Promise<void> {
+    await Promise.all(this.#queues.values())
+    await this.#commits.drain()
+    this.#cache.clear()
+  }
+
+  #forget(documentId: string, doc: RowDoc): void {
+    const cached = this.#cache.get(documentId)
+    this.#cache.evict(documentId)
+    if (cached?.doc !== doc) Automerge.free(doc)
+  }
+
+  async #persist(
+    documentId: string,
+    entry: CachedDocument<RowDocument>,
+    projection: RowProjection,
+  ): Promise<void> {
+    const heads = Automerge.getHeads(entry.doc)
+    const compact = entry.chunkKeys.length >= compactAfterChunks
+    const chunkKey: StorageKey = [
+      documentPrefix,
+      documentId,
+      compact ? 'snapshot' : 'incremental',
+      headsKey(heads),
+    ]
+    const chunk = compact
+      ? Automerge.save(entry.doc)
+      : Automerge.saveSince(entry.doc, entry.persistedHeads as Automerge.Heads)
+    const write: CommitWrite = {
+      documentId,
+      saves: [
+        [chunkKey, chunk],
+        [projectionKey(documentId), encoder.encode(JSON.stringify(projection))],
+      ],
+      removes: compact ? entry.chunkKeys : [],
+    }
+    this.#staged.set(documentId, projection)
+    try {
+      await this.#commits.commit(write)
+    } finally {
+      this.#staged.delete(documentId)
+    }
+    entry.persistedHeads = heads
+    entry.chunkKeys = compact ? [chunkKey] : [...entry.chunkKeys, chunkKey]
+  }
+
+  #withDocument<R>(
+    documentId: string,
+    task: (entry: CachedDocument<RowDocument> | undefined) => Promise<R>,
+  ): Promise<R> {
+    const previous = this.#queues.get(documentId) ?? Promise.resolve()
+    const run = previous.then(async () => {
+      this.#cache.pin(documentId)
+      try {
+        return await task(this.#cache.get(documentId) ?? (await this.#loadDocument(documentId)))
+      } finally {
+        this.#cache.unpin(documentId)
+      }
+    })
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#queues.set(documentId, settled)
+    void settled.then(() => {
+      if (this.#queues.get(documentId) === settled) this.#queues.delete(documentId)
+    })
+    return run
+  }
+
+  async #loadDocument(documentId: string): Promise<CachedDocument<RowDocument> | undefined> {
+    const chunks = await this.#storage.loadRange([documentPrefix, documentId])
+    if (chunks.length === 0) return undefined
+    const doc = Automerge.loadIncremental(
+      Automerge.init<RowDocument>({ actor: this.#actor }),
+      concat(chunks.flatMap((chunk) => (chunk.data ? [chunk.data] : []))),
+    )
+    const entry: CachedDocument<RowDocument> = {
+      doc,
+      persistedHeads: Automerge.getHeads(doc),
+      chunkKeys: chunks.map((chunk) => chunk.key),
+    }
+    this.#cache.set(documentId, entry)
+    return entry
+  }
+
+  async #load(): Promise<void> {
+    const stale = new Set<string>()
+    for (const { key, data } of await this.#storage.loadRange([projectionPrefix])) {
+      const documentId = key[1]
+      if (documentId === undefined) continue
+      let projection: unknown
+      try {
+        projection = data ? JSON.parse(decoder.decode(data)) : undefined
+      } catch {
+        projection = undefined
+      }
+      if (isProjection(projection)) this.#projections.set(documentId, projection)
+      else stale.add(documentId)
+    }
+    const journals = await this.#storage.loadRange(journalPrefix)
+    for (const { data } of journals) {
+      try {
+        for (const documentId of JSON.parse(decoder.decode(data)) as string[]) stale.add(documentId)
+      } catch {
+        this.#logger.warn({}, 'Unreadable journal record; its documents will be re-checked when changed')
+      }
+    }
+    for (const documentId of stale) await this.#rebuild(documentId)
+    for (const { key } of journals) await this.#storage.remove(key)
+  }
+
+  async #rebuild(documentId: string): Promise<void> {
+    let entry: CachedDocument<RowDocument> | undefined
+    try {
+      entry = await this.#loadDocument(documentId)
+    } catch (error) {
+      this.#logger.warn({ documentId, error }, 'Stored row document cannot be loaded')
+      return
+    }
+    if (!entry) {
+      this.#projections.delete(documentId)
+      await this.#storage.remove(projectionKey(documentId))
+      return
+    }
+    const result = this.#project(documentId, entry.doc)
+    if (!result.ok) {
+      this.#logger.warn({ documentId, reason: result.reason }, 'Stored row document is not a valid row')
+      return
+    }
+    this.#projections.set(documentId, result.projection)
+    await this.#storage.save(projectionKey(documentId), encoder.encode(JSON.stringify(result.projection)))
+  }
+}

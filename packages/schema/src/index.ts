@@ -1,0 +1,29 @@
+export { checkFieldValue, type FieldCheck } from './checkFieldValue.ts'
+export { defineSchema } from './defineSchema.ts'
+export { describeValue } from './describeValue.ts'
+export { parseSchema, type SchemaResult } from './parseSchema.ts'
+export { isRowId, rowDocumentId, toRowId, type RowDocumentId, type RowId } from './rowDocumentId.ts'
+export {
+  fieldTypes,
+  type DeletePolicy,
+  type FieldDefinition,
+  type FieldSchema,
+  type FieldType,
+  type FieldValue,
+  type MergePolicy,
+  type RowOf,
+  type RowValues,
+  type Schema,
+  type SchemaDefinition,
+  type TableDefinition,
+  type TableName,
+  type TableSchema,
+} from './Schema.ts'
+export { SchemaError, type SchemaIssue } from './SchemaError.ts'
+export { ValidationError } from './ValidationError.ts'
+export {
+  validateRow,
+  type ValidationIssue,
+  type ValidationMode,
+  type ValidationResult,
+} from './validateRow.ts'
