@@ -1,0 +1,3 @@
+export { runLifecycleSourceConformance } from './runLifecycleSourceConformance.ts'
+export type { LifecycleSourceHarness } from './runLifecycleSourceConformance.ts'
+export { FakeBrowserDocument, FakeBrowserWindow } from './FakeBrowserWindow.ts'
