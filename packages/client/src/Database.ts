@@ -139,7 +139,7 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
     return table as unknown as Table<RowOf<D['tables'][N]>>
   }
 
-  /** Every conflict waiting for a person, optionally in one table. */
+  /** Every conflict waiting for a person, optionally in one table, sorted by table, row, field. */
   async conflicts(table?: TableName<D>): Promise<Conflict[]> {
     const store = this.#openStore()
     const conflicts: Conflict[] = []
@@ -150,7 +150,9 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
       const found = await store.view(projection.documentId, (doc) => describeConflicts(projection, doc))
       conflicts.push(...(found ?? []))
     }
-    return conflicts
+    const order = (conflict: Conflict): string =>
+      `${conflict.table}\u0000${conflict.id}\u0000${conflict.kind === 'field' ? conflict.field : ''}`
+    return conflicts.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))
   }
 
   /**

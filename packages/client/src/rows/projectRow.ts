@@ -70,11 +70,16 @@ function projectValues(
   table: TableSchema,
   doc: Automerge.Doc<RowDocument>,
 ): { values: Record<string, FieldValue> } | { reason: string } {
+  for (const key of Object.keys(doc)) {
+    if (!table.fields.has(key) && !(metaKeys as readonly string[]).includes(key)) {
+      return { reason: `unknown field ${key} in table ${table.name}` }
+    }
+  }
+  // Values in schema order, so every device shows rows alike.
   const values: Record<string, FieldValue> = {}
-  for (const [key, raw] of Object.entries(doc)) {
-    if ((metaKeys as readonly string[]).includes(key)) continue
-    const field = table.fields.get(key)
-    if (!field) return { reason: `unknown field ${key} in table ${table.name}` }
+  for (const field of table.fields.values()) {
+    const key = field.name
+    const raw = doc[key]
     const value = readStoredValue(raw)
     if (value === undefined) return { reason: `field ${key} holds a value of no field type` }
     if (field.type === 'counter' && value !== null && !Automerge.isCounter(raw)) {
@@ -93,7 +98,6 @@ function projectValues(
         .join('; '),
     }
   }
-  for (const field of table.fields.values()) values[field.name] ??= null
   return { values }
 }
 

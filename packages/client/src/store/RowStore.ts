@@ -150,7 +150,9 @@ export class RowStore {
       }
       const heads = Automerge.getHeads(doc)
       const current = this.#projections.get(documentId)
-      if (current && headsKey(heads) === headsKey(before)) {
+      if (entry && current && headsKey(heads) === headsKey(before)) {
+        // Automerge outdates the document a change or merge was applied to, even a no-op one.
+        entry.doc = doc
         return { ok: true, projection: current, changed: false }
       }
       const result = this.#project(documentId, doc)

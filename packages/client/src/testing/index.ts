@@ -1,0 +1,2 @@
+export { exchange } from './exchange.ts'
+export { runStorageConformance } from './runStorageConformance.ts'
