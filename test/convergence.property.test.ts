@@ -89,17 +89,15 @@ type Operation =
 const operation = (devices: number): fc.Arbitrary<Operation> => {
   const device = fc.integer({ min: 0, max: devices - 1 })
   const write = (type: 'insert' | 'update') =>
-    fc
-      .record(target)
-      .chain(({ table, row }) =>
-        fc.record({
-          type: fc.constant(type),
-          device,
-          table: fc.constant(table),
-          row: fc.constant(row),
-          values: valuesFor(table),
-        }),
-      )
+    fc.record(target).chain(({ table, row }) =>
+      fc.record({
+        type: fc.constant(type),
+        device,
+        table: fc.constant(table),
+        row: fc.constant(row),
+        values: valuesFor(table),
+      }),
+    )
   return fc.oneof(
     { weight: 3, arbitrary: write('insert') },
     { weight: 4, arbitrary: write('update') },

@@ -92,7 +92,7 @@ function parseField(
     } else if (new Set(raw).size !== raw.length) {
       issues.push({ path: `${path}.values`, message: 'choice values must be distinct' })
     } else {
-      values = raw as string[]
+      values = raw
     }
   } else if (input.values !== undefined) {
     issues.push({ path: `${path}.values`, message: 'only choice fields have values' })
