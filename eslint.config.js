@@ -17,6 +17,29 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // Dependencies point one way: schema <- policies <- client, schema <- relay (DESIGN.md).
+  ...[
+    ['schema', ['@rowsync/policies', '@rowsync/client', '@rowsync/relay']],
+    ['policies', ['@rowsync/client', '@rowsync/relay']],
+    ['client', ['@rowsync/relay']],
+    ['relay', ['@rowsync/client', '@rowsync/policies']],
+  ].map(([name, forbidden]) => ({
+    files: [`packages/${name}/src/**`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...forbidden.map((group) => ({
+              group: [group, `${group}/*`],
+              message: 'see DESIGN.md',
+            })),
+            { group: ['../../*'], message: 'import other packages by name' },
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['test/**', 'bench/**', 'packages/*/test/**', 'packages/*/examples/**'],
     rules: { 'no-console': 'off' },

@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
-const packages = ['schema', 'policies', 'client', 'relay']
+// The relay joins this list with its first test (packages/relay is still empty).
+const packages = ['schema', 'policies', 'client']
 
 export default defineConfig({
   test: {

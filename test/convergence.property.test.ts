@@ -67,18 +67,11 @@ const valuesFor = (table: TableName) =>
 
 type Operation =
   | {
-      type: 'insert'
+      type: 'insert' | 'update'
       device: number
       table: TableName
       row: string
-      values: Record<string, FieldValue>
-    }
-  | {
-      type: 'update'
-      device: number
-      table: TableName
-      row: string
-      values: Record<string, FieldValue>
+      values: Partial<Record<string, FieldValue>>
     }
   | { type: 'increment'; device: number; row: string; by: number }
   | { type: 'delete'; device: number; table: TableName; row: string }

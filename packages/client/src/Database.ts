@@ -51,7 +51,10 @@ const deviceKey = ['meta', 'device']
 /** Bytes from another replica that Automerge cannot load. */
 class UnloadableBytes extends Error {
   constructor(cause: unknown) {
-    super(`bytes do not load as Automerge data: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    super(
+      `bytes do not load as Automerge data: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    )
   }
 }
 
@@ -135,7 +138,8 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
    */
   table<N extends TableName<D>>(name: N): Table<RowOf<D['tables'][N]>> {
     const table = this.#tables.get(name)
-    if (!table) throw new Error(`table(${JSON.stringify(name)}): no such table in ${this.schema.database}`)
+    if (!table)
+      throw new Error(`table(${JSON.stringify(name)}): no such table in ${this.schema.database}`)
     return table as unknown as Table<RowOf<D['tables'][N]>>
   }
 
@@ -147,7 +151,9 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
       if (table !== undefined && projection.table !== table) continue
       if (projection.flagged.length === 0 && !projection.deleteConflict) continue
       if (projection.deleted && !projection.deleteConflict) continue
-      const found = await store.view(projection.documentId, (doc) => describeConflicts(projection, doc))
+      const found = await store.view(projection.documentId, (doc) =>
+        describeConflicts(projection, doc),
+      )
       conflicts.push(...(found ?? []))
     }
     const order = (conflict: Conflict): string =>
@@ -161,7 +167,12 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
    * @throws {ValidationError} when the value does not fit the field
    * @throws {RowNotFoundError} when there is no such row
    */
-  async resolve(tableName: TableName<D>, id: string, field: string, value: FieldValue): Promise<Row> {
+  async resolve(
+    tableName: TableName<D>,
+    id: string,
+    field: string,
+    value: FieldValue,
+  ): Promise<Row> {
     const table = this.#tableSchema(tableName)
     const check = validateRow(table, { [field]: value }, 'update')
     if (!check.ok) throw new ValidationError(`resolve ${table.name}/${id}`, check.issues)
@@ -176,7 +187,11 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
    * Resolves a delete conflict: `delete` keeps the row deleted, `restore` brings it back.
    * @throws {RowNotFoundError} when there is no such row
    */
-  async resolveDelete(tableName: TableName<D>, id: string, resolution: DeleteResolution): Promise<void> {
+  async resolveDelete(
+    tableName: TableName<D>,
+    id: string,
+    resolution: DeleteResolution,
+  ): Promise<void> {
     const table = this.#tableSchema(tableName)
     await this.#write(
       table,
@@ -233,7 +248,20 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
     try {
       const result = await this.#openStore().mutate(documentId, (doc) => {
         try {
-          return Automerge.loadIncremental(doc ?? Automerge.init<RowDocument>({ actor: this.#actor }), bytes)
+          if (!doc) {
+            return Automerge.loadIncremental(
+              Automerge.init<RowDocument>({ actor: this.#actor }),
+              bytes,
+            )
+          }
+          const before = Automerge.getHeads(doc).join()
+          const merged = Automerge.loadIncremental(doc, bytes)
+          // Merging into a document skips bytes it cannot parse; when nothing changed, make
+          // sure the bytes were Automerge data and not garbage, so the sender hears of it.
+          if (Automerge.getHeads(merged).join() === before) {
+            Automerge.free(Automerge.loadIncremental(Automerge.init(), bytes))
+          }
+          return merged
         } catch (cause) {
           throw new UnloadableBytes(cause)
         }
@@ -262,7 +290,7 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
   rowOf(projection: RowProjection): Row {
     let row = this.#rowObjects.get(projection)
     if (!row) {
-      row = Object.freeze({ ...projection.values, id: projection.id })
+      row = Object.freeze({ id: projection.id, ...projection.values })
       this.#rowObjects.set(projection, row)
     }
     return row
@@ -344,14 +372,16 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
     const result = await this.#openStore().mutate(documentId, (current) => {
       const exists = current !== undefined && current._deleted !== true
       if (!current && !allowMissing) throw new RowNotFoundError(kind, table.name, rowId)
-      if (current?._deleted === true && !allowDeleted) throw new RowNotFoundError(kind, table.name, rowId)
+      if (current?._deleted === true && !allowDeleted)
+        throw new RowNotFoundError(kind, table.name, rowId)
       return Automerge.change(
         current ?? Automerge.init<RowDocument>({ actor: this.#actor }),
         changeOptions(metadata),
         (doc) => edit(doc, exists),
       )
     })
-    if (!result.ok) throw new Error(`${kind} of ${table.name}/${rowId} produced an invalid row: ${result.reason}`)
+    if (!result.ok)
+      throw new Error(`${kind} of ${table.name}/${rowId} produced an invalid row: ${result.reason}`)
     return this.rowOf(result.projection)
   }
 
@@ -371,7 +401,7 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
   }
 
   #tableSchema(name: string): TableSchema {
-    return this.table(name as TableName<D>).schema
+    return this.table(name).schema
   }
 
   #openStore(): RowStore {

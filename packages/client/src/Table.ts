@@ -46,7 +46,9 @@ export class Table<V extends Record<string, FieldValue> = Record<string, FieldVa
    * @throws {TypeError} when the given id is not a valid row id
    */
   insert(values: Partial<V>, options: InsertOptions = {}): Promise<Row<V>> {
-    return this.#host.insert(this.schema, values, options.id as RowId | undefined) as Promise<Row<V>>
+    return this.#host.insert(this.schema, values, options.id as RowId | undefined) as Promise<
+      Row<V>
+    >
   }
 
   /**

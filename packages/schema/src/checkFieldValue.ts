@@ -1,3 +1,4 @@
+import { isRowId } from './rowDocumentId.ts'
 import type { FieldSchema, FieldValue } from './Schema.ts'
 
 /** The outcome of checking one value against one field: the stored form, or what was expected. */
@@ -29,7 +30,7 @@ export function checkFieldValue(field: FieldSchema, value: unknown): FieldCheck 
     case 'text':
       return typeof value === 'string' ? { ok: true, value } : { ok: false, expected: 'a string' }
     case 'reference':
-      return typeof value === 'string' && value.length > 0
+      return isRowId(value)
         ? { ok: true, value }
         : { ok: false, expected: `a row id of table ${field.table ?? '?'}` }
     case 'number':
@@ -51,7 +52,9 @@ export function checkFieldValue(field: FieldSchema, value: unknown): FieldCheck 
       const time =
         value instanceof Date
           ? value.getTime()
-          : typeof value === 'string' && dateTimePattern.test(value)
+          : typeof value === 'string' &&
+              dateTimePattern.test(value) &&
+              isCalendarDate(value.slice(0, 10))
             ? Date.parse(value)
             : Number.NaN
       return Number.isNaN(time)

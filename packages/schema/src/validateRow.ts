@@ -59,6 +59,8 @@ export function validateRow(
       issues.push({ field: name, expected: 'a change by increment()', got: describeValue(value) })
       continue
     }
+    // An undefined value counts as not given: in a new row the required check below reports it.
+    if (value === undefined && mode !== 'update') continue
     if (value === null || value === undefined) {
       if (field.required) {
         issues.push({

@@ -14,10 +14,14 @@ export interface Condition<V> {
 }
 
 /** Conditions by field (`id` included); a bare value means equality. */
-export type Where<R> = { [K in keyof R | 'id']?: (K extends keyof R ? R[K] : string) | Condition<K extends keyof R ? R[K] : string> }
+export type Where<R> = {
+  [K in keyof R | 'id']?:
+    (K extends keyof R ? R[K] : string) | Condition<K extends keyof R ? R[K] : string>
+}
 
 /** A sort key; nulls sort last in either direction. */
-export type OrderBy<R> = (keyof R & string) | 'id' | { field: (keyof R & string) | 'id'; direction?: 'asc' | 'desc' }
+export type OrderBy<R> =
+  (keyof R & string) | 'id' | { field: (keyof R & string) | 'id'; direction?: 'asc' | 'desc' }
 
 /** A query over one table: filter, sort (ties broken by row id), then page. */
 export interface Query<R> {
@@ -84,7 +88,8 @@ function compileCondition(field: string, condition: unknown): (value: Comparable
   if (gt !== undefined) tests.push((value) => value != null && compareValues(value, gt) > 0)
   if (gte !== undefined) tests.push((value) => value != null && compareValues(value, gte) >= 0)
   if (condition.in !== undefined) {
-    if (!Array.isArray(condition.in)) throw new TypeError(`Invalid query on ${field}: in needs a list`)
+    if (!Array.isArray(condition.in))
+      throw new TypeError(`Invalid query on ${field}: in needs a list`)
     const allowed = new Set<unknown>(condition.in)
     tests.push((value) => allowed.has(value))
   }
@@ -126,7 +131,12 @@ export function compileQuery<R>(table: TableSchema, query: Query<R> = {}): Compi
       ? (values: Readonly<Record<string, FieldValue>>, id: string) => test(id)
       : (values: Readonly<Record<string, FieldValue>>) => test(values[field])
   })
-  const orderBy = query.orderBy === undefined ? [] : Array.isArray(query.orderBy) ? query.orderBy : [query.orderBy]
+  const orderBy =
+    query.orderBy === undefined
+      ? []
+      : Array.isArray(query.orderBy)
+        ? query.orderBy
+        : [query.orderBy]
   const sortKeys = (orderBy as ReadonlyArray<OrderBy<R>>).map((key) => {
     const { field, direction = 'asc' } = typeof key === 'string' ? { field: key } : key
     checkField(table, field, 'orderBy')
@@ -142,7 +152,8 @@ export function compileQuery<R>(table: TableSchema, query: Query<R> = {}): Compi
     compare: (a, b) => {
       for (const { field, sign } of sortKeys) {
         const order = compareValues(read(a, field), read(b, field))
-        if (order !== 0) return read(a, field) == null || read(b, field) == null ? order : order * sign
+        if (order !== 0)
+          return read(a, field) == null || read(b, field) == null ? order : order * sign
       }
       return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
     },

@@ -1,4 +1,4 @@
-import * as Automerge from '@automerge/automerge'
+import type * as Automerge from '@automerge/automerge'
 
 /** The kinds of local operation a change can record. */
 export type ChangeKind = 'insert' | 'update' | 'increment' | 'delete' | 'resolve'
@@ -20,7 +20,12 @@ const kinds = new Set<string>(['insert', 'update', 'increment', 'delete', 'resol
  */
 export function changeOptions(metadata: ChangeMetadata): { message: string; time: number } {
   return {
-    message: JSON.stringify({ u: metadata.user, d: metadata.device, t: metadata.time, k: metadata.kind }),
+    message: JSON.stringify({
+      u: metadata.user,
+      d: metadata.device,
+      t: metadata.time,
+      k: metadata.kind,
+    }),
     time: Math.floor(metadata.time / 1000),
   }
 }
@@ -44,7 +49,10 @@ export function readChangeMetadata(change: Automerge.DecodedChange): ChangeMetad
       user: typeof parsed.u === 'string' ? parsed.u : fallback.user,
       device: typeof parsed.d === 'string' ? parsed.d : fallback.device,
       time: typeof parsed.t === 'number' ? parsed.t : fallback.time,
-      kind: typeof parsed.k === 'string' && kinds.has(parsed.k) ? (parsed.k as ChangeKind) : fallback.kind,
+      kind:
+        typeof parsed.k === 'string' && kinds.has(parsed.k)
+          ? (parsed.k as ChangeKind)
+          : fallback.kind,
     }
   } catch {
     return fallback

@@ -18,4 +18,5 @@ export interface RowProjection {
 }
 
 /** The outcome of projecting a document: the projection, or why the document is not a valid row. */
-export type ProjectionResult = { ok: true; projection: RowProjection } | { ok: false; reason: string }
+export type ProjectionResult =
+  { ok: true; projection: RowProjection } | { ok: false; reason: string }

@@ -3,7 +3,7 @@ import type { FieldValue } from '@rowsync/schema'
 import { ChangeGraph } from './ChangeGraph.ts'
 import { readChangeMetadata } from './ChangeMetadata.ts'
 import { concurrentValues, editsConcurrentWithDelete } from './projectRow.ts'
-import { metaKeys, readStoredValue, type RowDocument } from './RowDocument.ts'
+import { metaKeys, type RowDocument } from './RowDocument.ts'
 import type { RowProjection } from './RowProjection.ts'
 
 /** Who wrote something and when. */
@@ -52,6 +52,17 @@ function writerOf(change: Automerge.DecodedChange | undefined): Writer {
 }
 
 /**
+ * Of two operation ids (`counter@actor`), the one Automerge shows as a register's value:
+ * the higher counter, then the greater actor.
+ */
+function laterOperation(a: string, b: string): string {
+  const [counterA, actorA = ''] = a.split('@')
+  const [counterB, actorB = ''] = b.split('@')
+  const difference = Number(counterA) - Number(counterB)
+  return difference > 0 || (difference === 0 && actorA > actorB) ? a : b
+}
+
+/**
  * Describes the conflicts of one row: every flagged field with its concurrent values and their
  * writers, and a delete conflict when there is one.
  * @param projection - the row's projection (names the flagged fields)
@@ -74,7 +85,9 @@ export function describeConflicts(
         fields: [
           ...new Set(
             change.ops
-              .filter((op) => op.obj === '_root' && !(metaKeys as readonly string[]).includes(op.key))
+              .filter(
+                (op) => op.obj === '_root' && !(metaKeys as readonly string[]).includes(op.key),
+              )
               .map((op) => op.key),
           ),
         ].sort(),
@@ -83,16 +96,17 @@ export function describeConflicts(
   }
   if (projection.deleted) return conflicts
   for (const field of projection.flagged) {
-    const current = readStoredValue(doc[field]) ?? null
+    const values = concurrentValues(doc, field)
+    const winner = values.map(([opId]) => opId).reduce(laterOperation)
     conflicts.push({
       kind: 'field',
       table: projection.table,
       id: projection.id,
       field,
-      values: concurrentValues(doc, field).map(([opId, value]) => ({
+      values: values.map(([opId, value]) => ({
         ...writerOf(graph.changeOfOperation(opId)),
         value: value ?? null,
-        current: value === current,
+        current: opId === winner,
       })),
     })
   }

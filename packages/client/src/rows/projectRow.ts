@@ -29,7 +29,7 @@ export function concurrentValues(
   return new Set(entries.map(([, value]) => JSON.stringify(value))).size > 1 ? entries : []
 }
 
-function isEditOperation(op: Automerge.DecodedChange["ops"][number]): boolean {
+function isEditOperation(op: Automerge.DecodedChange['ops'][number]): boolean {
   return op.obj !== '_root' || !(metaKeys as readonly string[]).includes(op.key)
 }
 

@@ -25,7 +25,7 @@ const MAX_ENCODED_KEY_BYTES = 1978
  *
  * Durability: every `save`, `remove` and `removeRange` promise resolves only after LMDB has
  * committed the transaction holding it with `fdatasync`, so a resolved write survives
- * `kill -9` and power loss. Group commit: lmdb-js queues asynchronous writes and commits
+ * `kill -9` and power loss (as far as the OS and disk honour fdatasync). Group commit: lmdb-js queues asynchronous writes and commits
  * everything queued in one event turn (and whatever arrives while a commit is being synced)
  * as one transaction, so 10,000 saves issued without awaiting share a handful of syncs.
  *
@@ -110,7 +110,7 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
     return this.#read(() => {
       // getBinaryFast returns a view of a buffer that lmdb-js reuses for the next read: copy.
       const record = this.#db.getBinaryFast(encodedKey)
-      return record === undefined ? undefined : this.#dataOf(record, 'load', key)
+      return record === undefined ? undefined : this.#parse(record, 'load', key).data
     })
   }
 
@@ -153,10 +153,8 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
       const found: { sequence: number; chunk: Chunk }[] = []
       for (const { key, value } of this.#db.getRange(range)) {
         const storageKey = storageKeyCodec.decode(key)
-        found.push({
-          sequence: sequenceOf(value, this.#path, storageKey),
-          chunk: { key: storageKey, data: this.#dataOf(value, 'loadRange', storageKey) },
-        })
+        const { sequence, data } = this.#parse(value, 'loadRange', storageKey)
+        found.push({ sequence, chunk: { key: storageKey, data } })
       }
       return found.sort((left, right) => left.sequence - right.sequence).map(({ chunk }) => chunk)
     })
@@ -204,15 +202,22 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
     return encoded
   }
 
-  #dataOf(record: Uint8Array, operation: string, key: StorageKey): Uint8Array {
+  #parse(
+    record: Uint8Array,
+    operation: string,
+    key: StorageKey,
+  ): { sequence: number; data: Uint8Array } {
     if (record.length < SEQUENCE_BYTES) {
       throw new Error(
         `LmdbStorageAdapter.${operation}: record ${JSON.stringify(key)} in ${this.#path} is ` +
           `${record.length} bytes, shorter than its ${SEQUENCE_BYTES}-byte header`,
       )
     }
-    // new Uint8Array(view) copies into a plain Uint8Array (Buffer.slice would share memory).
-    return new Uint8Array(record.subarray(SEQUENCE_BYTES))
+    return {
+      sequence: new DataView(record.buffer, record.byteOffset, SEQUENCE_BYTES).getFloat64(0),
+      // new Uint8Array(view) copies into a plain Uint8Array (Buffer.slice would share memory).
+      data: new Uint8Array(record.subarray(SEQUENCE_BYTES)),
+    }
   }
 
   /**
@@ -274,14 +279,4 @@ function readLastSequence(db: RootDatabase<Uint8Array, Uint8Array>, path: string
     )
   }
   return new DataView(meta.buffer, meta.byteOffset, meta.byteLength).getFloat64(1)
-}
-
-function sequenceOf(record: Uint8Array, path: string, key: StorageKey): number {
-  if (record.length < SEQUENCE_BYTES) {
-    throw new Error(
-      `LmdbStorageAdapter.loadRange: record ${JSON.stringify(key)} in ${path} is shorter ` +
-        `than its ${SEQUENCE_BYTES}-byte header`,
-    )
-  }
-  return new DataView(record.buffer, record.byteOffset, record.byteLength).getFloat64(0)
 }

@@ -37,7 +37,10 @@ export class CommitQueue {
    * @param onDurable - called once per batch after its saves are durable, before any write's
    *   promise resolves
    */
-  constructor(storage: StorageAdapterInterface, onDurable: (writes: readonly CommitWrite[]) => void) {
+  constructor(
+    storage: StorageAdapterInterface,
+    onDurable: (writes: readonly CommitWrite[]) => void,
+  ) {
     this.#storage = storage
     this.#onDurable = onDurable
   }
@@ -76,8 +79,12 @@ export class CommitQueue {
     const documentIds = [...new Set(writes.map((write) => write.documentId))]
     try {
       await this.#storage.save(journalKey, new TextEncoder().encode(JSON.stringify(documentIds)))
-      await Promise.all(writes.flatMap((write) => write.saves.map(([key, data]) => this.#storage.save(key, data))))
-      await Promise.all(writes.flatMap((write) => write.removes.map((key) => this.#storage.remove(key))))
+      await Promise.all(
+        writes.flatMap((write) => write.saves.map(([key, data]) => this.#storage.save(key, data))),
+      )
+      await Promise.all(
+        writes.flatMap((write) => write.removes.map((key) => this.#storage.remove(key))),
+      )
       this.#onDurable(writes)
     } catch (error) {
       for (const pending of batch) pending.reject(error)

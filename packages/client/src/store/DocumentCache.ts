@@ -18,6 +18,8 @@ export interface CachedDocument<T> {
 export class DocumentCache<T> {
   readonly #entries = new Map<string, CachedDocument<T>>()
   readonly #pinned = new Map<string, number>()
+  /** Unpinned loaded documents, least recently used first: the eviction candidates. */
+  readonly #evictable = new Set<string>()
   readonly #capacity: number
 
   /** @param capacity - the most documents kept loaded when none is pinned */
@@ -33,17 +35,15 @@ export class DocumentCache<T> {
   /** @param documentId - the document to look up; marks it as recently used */
   get(documentId: string): CachedDocument<T> | undefined {
     const entry = this.#entries.get(documentId)
-    if (entry) {
-      this.#entries.delete(documentId)
-      this.#entries.set(documentId, entry)
-    }
+    if (entry && this.#evictable.delete(documentId)) this.#evictable.add(documentId)
     return entry
   }
 
   /** Adds or replaces a document and evicts the least recently used unpinned ones. */
   set(documentId: string, entry: CachedDocument<T>): void {
-    this.#entries.delete(documentId)
     this.#entries.set(documentId, entry)
+    this.#evictable.delete(documentId)
+    if (!this.#pinned.has(documentId)) this.#evictable.add(documentId)
     this.#evictOverflow()
   }
 
@@ -52,19 +52,25 @@ export class DocumentCache<T> {
     const entry = this.#entries.get(documentId)
     if (!entry) return
     this.#entries.delete(documentId)
+    this.#evictable.delete(documentId)
     Automerge.free(entry.doc)
   }
 
   /** Keeps a document loaded until the matching {@link unpin}. */
   pin(documentId: string): void {
     this.#pinned.set(documentId, (this.#pinned.get(documentId) ?? 0) + 1)
+    this.#evictable.delete(documentId)
   }
 
   /** Releases one {@link pin}. */
   unpin(documentId: string): void {
     const count = (this.#pinned.get(documentId) ?? 0) - 1
-    if (count > 0) this.#pinned.set(documentId, count)
-    else this.#pinned.delete(documentId)
+    if (count > 0) {
+      this.#pinned.set(documentId, count)
+      return
+    }
+    this.#pinned.delete(documentId)
+    if (this.#entries.has(documentId)) this.#evictable.add(documentId)
     this.#evictOverflow()
   }
 
@@ -72,13 +78,13 @@ export class DocumentCache<T> {
   clear(): void {
     for (const entry of this.#entries.values()) Automerge.free(entry.doc)
     this.#entries.clear()
+    this.#evictable.clear()
   }
 
   #evictOverflow(): void {
-    if (this.#entries.size <= this.#capacity) return
-    for (const documentId of this.#entries.keys()) {
+    for (const documentId of this.#evictable) {
       if (this.#entries.size <= this.#capacity) return
-      if (!this.#pinned.has(documentId)) this.evict(documentId)
+      this.evict(documentId)
     }
   }
 }

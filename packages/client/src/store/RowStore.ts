@@ -26,8 +26,7 @@ export interface RowStoreOptions {
 
 /** The outcome of {@link RowStore.mutate}. */
 export type MutationResult =
-  | { ok: true; projection: RowProjection; changed: boolean }
-  | { ok: false; reason: string }
+  { ok: true; projection: RowProjection; changed: boolean } | { ok: false; reason: string }
 
 const documentPrefix = 'doc'
 const projectionPrefix = 'row'
@@ -192,10 +191,12 @@ export class RowStore {
     this.#cache.clear()
   }
 
+  /** Drops a document whose latest state must not be kept; the next use reloads it from storage. */
   #forget(documentId: string, doc: RowDoc): void {
-    const cached = this.#cache.get(documentId)
-    this.#cache.evict(documentId)
-    if (cached?.doc !== doc) Automerge.free(doc)
+    // A change or merge returns a new proxy over the cached document's wasm handle, so a cached
+    // document is freed once, through the cache; a document that was never cached is freed here.
+    if (this.#cache.get(documentId)) this.#cache.evict(documentId)
+    else Automerge.free(doc)
   }
 
   async #persist(
@@ -213,7 +214,7 @@ export class RowStore {
     ]
     const chunk = compact
       ? Automerge.save(entry.doc)
-      : Automerge.saveSince(entry.doc, entry.persistedHeads as Automerge.Heads)
+      : Automerge.saveSince(entry.doc, entry.persistedHeads)
     const write: CommitWrite = {
       documentId,
       saves: [
@@ -291,7 +292,10 @@ export class RowStore {
       try {
         for (const documentId of JSON.parse(decoder.decode(data)) as string[]) stale.add(documentId)
       } catch {
-        this.#logger.warn({}, 'Unreadable journal record; its documents will be re-checked when changed')
+        this.#logger.warn(
+          {},
+          'Unreadable journal record; its documents will be re-checked when changed',
+        )
       }
     }
     for (const documentId of stale) await this.#rebuild(documentId)
@@ -313,10 +317,16 @@ export class RowStore {
     }
     const result = this.#project(documentId, entry.doc)
     if (!result.ok) {
-      this.#logger.warn({ documentId, reason: result.reason }, 'Stored row document is not a valid row')
+      this.#logger.warn(
+        { documentId, reason: result.reason },
+        'Stored row document is not a valid row',
+      )
       return
     }
     this.#projections.set(documentId, result.projection)
-    await this.#storage.save(projectionKey(documentId), encoder.encode(JSON.stringify(result.projection)))
+    await this.#storage.save(
+      projectionKey(documentId),
+      encoder.encode(JSON.stringify(result.projection)),
+    )
   }
 }
