@@ -20,6 +20,7 @@ import { changeOptions, type ChangeKind } from './rows/ChangeMetadata.ts'
 import { describeConflicts, type Conflict } from './rows/describeConflicts.ts'
 import { projectRow } from './rows/projectRow.ts'
 import { toStoredValue, writeValues, type RowDocument } from './rows/RowDocument.ts'
+import { rowSkeleton } from './rows/rowSkeleton.ts'
 import { rowHistory, type HistoryEvent } from './rows/rowHistory.ts'
 import type { RowProjection } from './rows/RowProjection.ts'
 import { RowStore } from './store/RowStore.ts'
@@ -94,9 +95,11 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
   readonly device: string
   readonly #options: OpenDatabaseOptions<D>
   readonly #now: () => number
+  readonly #logger: Logger
   /**
-   * Local changes use a fresh actor per open database, so two instances on one storage (two
-   * browser tabs) never reuse an actor's sequence numbers; `device` names the device.
+   * Local changes use a fresh actor per open database, so a device never reuses an actor's
+   * sequence numbers even if its storage is restored from a backup; `device` names the device.
+   * One open database per storage at a time: a second one would not see the first's writes.
    */
   readonly #actor = randomHex(16)
   readonly #rows = new Map<string, Map<string, RowProjection>>()
@@ -113,6 +116,7 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
     this.user = options.user
     this.device = device
     this.#now = options.now ?? Date.now
+    this.#logger = options.logger ?? silentLogger
     for (const table of options.schema.tables.values()) {
       this.#rows.set(table.name, new Map())
       this.#tables.set(table.name, new Table(this, table))
@@ -127,7 +131,7 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
       project: (documentId, doc) => projectRow(this.schema, documentId, doc),
       onCommit: (projections) => this.#committed(projections),
       maxLoadedDocuments: this.#options.maxLoadedDocuments ?? 500,
-      logger: this.#options.logger ?? silentLogger,
+      logger: this.#logger,
     })
     for (const projection of this.#store.projections.values()) this.#index(projection)
   }
@@ -147,13 +151,17 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
   async conflicts(table?: TableName<D>): Promise<Conflict[]> {
     const store = this.#openStore()
     const conflicts: Conflict[] = []
-    for (const projection of store.projections.values()) {
-      if (table !== undefined && projection.table !== table) continue
-      if (projection.flagged.length === 0 && !projection.deleteConflict) continue
-      if (projection.deleted && !projection.deleteConflict) continue
-      const found = await store.view(projection.documentId, (doc) =>
-        describeConflicts(projection, doc),
-      )
+    const flagged = [...store.projections.values()].filter(
+      (projection) =>
+        (table === undefined || projection.table === table) &&
+        (projection.deleteConflict || (projection.flagged.length > 0 && !projection.deleted)),
+    )
+    for (const { documentId } of flagged) {
+      // Read the projection under the row's lock: a write queued before may have changed it.
+      const found = await store.view(documentId, (doc) => {
+        const current = store.projections.get(documentId)
+        return current ? describeConflicts(current, doc) : []
+      })
       conflicts.push(...(found ?? []))
     }
     const order = (conflict: Conflict): string =>
@@ -318,10 +326,23 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
       'insert',
       (doc, exists) => {
         if (exists) throw new RowExistsError(table.name, id)
-        doc._table ??= new Automerge.ImmutableString(table.name)
-        doc._id ??= new Automerge.ImmutableString(id)
         if (doc._deleted !== false) doc._deleted = false
-        writeValues(doc, table, full)
+        for (const field of table.fields.values()) {
+          // Counters live in the row's skeleton; an insert moves them to their initial value
+          // by an increment, so counts from devices that created the row concurrently add up.
+          const initial = full[field.name]
+          const counter = doc[field.name]
+          if (typeof initial === 'number' && Automerge.isCounter(counter)) {
+            if (initial !== counter.value) counter.increment(initial - counter.value)
+          }
+        }
+        writeValues(
+          doc,
+          table,
+          Object.fromEntries(
+            Object.entries(full).filter(([name]) => table.fields.get(name)?.type !== 'counter'),
+          ),
+        )
       },
       { allowMissing: true, allowDeleted: true },
     )
@@ -375,7 +396,7 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
       if (current?._deleted === true && !allowDeleted)
         throw new RowNotFoundError(kind, table.name, rowId)
       return Automerge.change(
-        current ?? Automerge.init<RowDocument>({ actor: this.#actor }),
+        current ?? rowSkeleton(table, rowId, documentId, this.#actor),
         changeOptions(metadata),
         (doc) => edit(doc, exists),
       )
@@ -392,7 +413,14 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
       tables.add(projection.table)
     }
     for (const table of tables) {
-      for (const listener of this.#listeners.get(table) ?? []) listener()
+      for (const listener of this.#listeners.get(table) ?? []) {
+        try {
+          listener()
+        } catch (error) {
+          // The commit is durable; an app's listener failing must not make it look otherwise.
+          this.#logger.warn({ table, error }, 'A subscription listener threw')
+        }
+      }
     }
   }
 

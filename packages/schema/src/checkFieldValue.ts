@@ -57,9 +57,11 @@ export function checkFieldValue(field: FieldSchema, value: unknown): FieldCheck 
               isCalendarDate(value.slice(0, 10))
             ? Date.parse(value)
             : Number.NaN
-      return Number.isNaN(time)
-        ? { ok: false, expected: 'an ISO 8601 date-time with a time zone' }
-        : { ok: true, value: new Date(time).toISOString() }
+      // Years 0000 to 9999 only: beyond them the UTC form is no longer YYYY-MM-DDTHH:mm...
+      const utc = Number.isNaN(time) ? undefined : new Date(time).toISOString()
+      return utc === undefined || !dateTimePattern.test(utc)
+        ? { ok: false, expected: 'an ISO 8601 date-time with a time zone, years 0000 to 9999' }
+        : { ok: true, value: utc }
     }
     case 'choice':
       return typeof value === 'string' && field.values?.includes(value)

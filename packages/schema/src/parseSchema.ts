@@ -50,12 +50,14 @@ function parseField(
   tableNames: ReadonlySet<string>,
   issues: SchemaIssue[],
 ): FieldSchema | undefined {
-  if (!namePattern.test(name) || reservedFieldNames.has(name)) {
+  if (!namePattern.test(name) || reservedFieldNames.has(name) || name in Object.prototype) {
     issues.push({
       path,
       message: reservedFieldNames.has(name)
         ? `"${name}" is reserved for the row id`
-        : 'a field name starts with a letter and has only letters, digits and _ (64 at most)',
+        : name in Object.prototype
+          ? `"${name}" is a name every JavaScript object already has`
+          : 'a field name starts with a letter and has only letters, digits and _ (64 at most)',
     })
   }
   if (!isRecord(input)) {

@@ -79,7 +79,7 @@ export function validateRow(
   }
   if (mode !== 'update') {
     for (const field of table.fields.values()) {
-      if (record[field.name] !== undefined) continue
+      if (Object.hasOwn(record, field.name) && record[field.name] !== undefined) continue
       if (mode === 'insert' && field.default !== undefined) values[field.name] = field.default
       else if (field.required) {
         issues.push({

@@ -40,10 +40,13 @@ export class ChangeGraph {
   ancestors(hash: string): ReadonlySet<string> {
     const known = this.#ancestors.get(hash)
     if (known) return known
+    // An explicit stack, not recursion: a row's history can be thousands of changes deep.
     const result = new Set<string>()
-    for (const dep of this.#byHash.get(hash)?.deps ?? []) {
-      result.add(dep)
-      for (const ancestor of this.ancestors(dep)) result.add(ancestor)
+    const stack = [...(this.#byHash.get(hash)?.deps ?? [])]
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      if (result.has(next)) continue
+      result.add(next)
+      stack.push(...(this.#byHash.get(next)?.deps ?? []))
     }
     this.#ancestors.set(hash, result)
     return result

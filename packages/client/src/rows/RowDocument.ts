@@ -12,8 +12,15 @@ export interface RowDocument {
   [field: string]: unknown
 }
 
-/** Document keys that are not fields. */
-export const metaKeys = ['_table', '_id', '_deleted'] as const
+const metaKeys = new Set(['_table', '_id', '_deleted'])
+
+/**
+ * Whether a document key is one of the row's own keys rather than a field.
+ * @param key - a key of the row document's root map
+ */
+export function isMetaKey(key: string): boolean {
+  return metaKeys.has(key)
+}
 
 /**
  * Reads one stored value as the app sees it: strings for text and immutable strings, numbers
@@ -50,6 +57,8 @@ export function toStoredValue(field: FieldSchema, value: FieldValue): unknown {
     case 'reference':
       return new Automerge.ImmutableString(value as string)
     case 'number':
+      // A float register even for whole numbers, so no value reads back as a bigint.
+      return new Automerge.Float64(value as number)
     case 'integer':
     case 'boolean':
       return value
@@ -63,26 +72,23 @@ export function toStoredValue(field: FieldSchema, value: FieldValue): unknown {
  * @param doc - the document proxy of the change callback
  * @param table - the row's table
  * @param values - validated values by field name
- * @returns the names of the fields that were written
  */
 export function writeValues(
   doc: RowDocument,
   table: TableSchema,
   values: Readonly<Record<string, FieldValue>>,
-): string[] {
-  const written: string[] = []
+): void {
   for (const [name, value] of Object.entries(values)) {
     const field = table.fields.get(name)
     if (!field) throw new Error(`writeValues: no field ${name} in table ${table.name}`)
     const current = doc[name]
     // An absent field reads as null, so clearing a field that was never set writes nothing.
     if (readStoredValue(current) === value) continue
-    if (field.type === 'text' && typeof current === 'string' && typeof value === 'string') {
-      Automerge.updateText(doc, [name], value)
+    if (field.type === 'text' && typeof current === 'string') {
+      // Edit the row's one text object (cleared, not replaced, by null) so concurrent edits merge.
+      Automerge.updateText(doc, [name], value ?? '')
     } else {
       doc[name] = toStoredValue(field, value)
     }
-    written.push(name)
   }
-  return written
 }

@@ -3,7 +3,7 @@ import type { FieldValue } from '@rowsync/schema'
 import { ChangeGraph } from './ChangeGraph.ts'
 import { readChangeMetadata } from './ChangeMetadata.ts'
 import { concurrentValues, editsConcurrentWithDelete } from './projectRow.ts'
-import { metaKeys, type RowDocument } from './RowDocument.ts'
+import { isMetaKey, type RowDocument } from './RowDocument.ts'
 import type { RowProjection } from './RowProjection.ts'
 
 /** Who wrote something and when. */
@@ -84,11 +84,7 @@ export function describeConflicts(
         ...writerOf(change),
         fields: [
           ...new Set(
-            change.ops
-              .filter(
-                (op) => op.obj === '_root' && !(metaKeys as readonly string[]).includes(op.key),
-              )
-              .map((op) => op.key),
+            change.ops.filter((op) => op.obj === '_root' && !isMetaKey(op.key)).map((op) => op.key),
           ),
         ].sort(),
       })),
@@ -97,6 +93,7 @@ export function describeConflicts(
   if (projection.deleted) return conflicts
   for (const field of projection.flagged) {
     const values = concurrentValues(doc, field)
+    if (values.length === 0) continue
     const winner = values.map(([opId]) => opId).reduce(laterOperation)
     conflicts.push({
       kind: 'field',

@@ -3,12 +3,13 @@ import {
   isRowId,
   rowDocumentId,
   validateRow,
+  ValidationError,
   type FieldValue,
   type Schema,
   type TableSchema,
 } from '@rowsync/schema'
 import { ChangeGraph } from './ChangeGraph.ts'
-import { metaKeys, readStoredValue, type RowDocument } from './RowDocument.ts'
+import { isMetaKey, readStoredValue, type RowDocument } from './RowDocument.ts'
 import type { ProjectionResult } from './RowProjection.ts'
 
 /**
@@ -30,7 +31,7 @@ export function concurrentValues(
 }
 
 function isEditOperation(op: Automerge.DecodedChange['ops'][number]): boolean {
-  return op.obj !== '_root' || !(metaKeys as readonly string[]).includes(op.key)
+  return op.obj !== '_root' || !isMetaKey(op.key)
 }
 
 /**
@@ -71,7 +72,7 @@ function projectValues(
   doc: Automerge.Doc<RowDocument>,
 ): { values: Record<string, FieldValue> } | { reason: string } {
   for (const key of Object.keys(doc)) {
-    if (!table.fields.has(key) && !(metaKeys as readonly string[]).includes(key)) {
+    if (!table.fields.has(key) && !isMetaKey(key)) {
       return { reason: `unknown field ${key} in table ${table.name}` }
     }
   }
@@ -90,15 +91,10 @@ function projectValues(
     }
     values[key] = value
   }
+  // The validated values, not the raw ones: a peer's datetime with an offset becomes UTC.
   const check = validateRow(table, values, 'stored')
-  if (!check.ok) {
-    return {
-      reason: check.issues
-        .map((issue) => `${issue.field}: expected ${issue.expected}, got ${issue.got}`)
-        .join('; '),
-    }
-  }
-  return { values }
+  if (!check.ok) return { reason: new ValidationError('row', check.issues).message }
+  return { values: check.values }
 }
 
 /**

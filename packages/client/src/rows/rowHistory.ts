@@ -1,8 +1,9 @@
 import * as Automerge from '@automerge/automerge'
 import type { FieldValue } from '@rowsync/schema'
 import { ChangeGraph } from './ChangeGraph.ts'
+import { skeletonMessage } from './rowSkeleton.ts'
 import { readChangeMetadata, type ChangeKind } from './ChangeMetadata.ts'
-import { metaKeys, readStoredValue, type RowDocument } from './RowDocument.ts'
+import { isMetaKey, readStoredValue, type RowDocument } from './RowDocument.ts'
 
 /** One field a change wrote, with the value before and after it. */
 export interface FieldChange {
@@ -36,7 +37,10 @@ function read(doc: Automerge.Doc<RowDocument>, field: string): FieldValue {
  * @param doc - the row document
  */
 export function rowHistory(doc: Automerge.Doc<RowDocument>): HistoryEvent[] {
-  return new ChangeGraph(doc).changes.map((change) => {
+  const changes = new ChangeGraph(doc).changes.filter(
+    (change) => change.message !== skeletonMessage,
+  )
+  return changes.map((change) => {
     const before = Automerge.view(doc, change.deps)
     const after = Automerge.view(doc, [change.hash])
     const written = new Set<string>()
@@ -48,7 +52,7 @@ export function rowHistory(doc: Automerge.Doc<RowDocument>): HistoryEvent[] {
     )
     for (const field of textFields) written.add(field)
     const fields = [...written]
-      .filter((field) => !(metaKeys as readonly string[]).includes(field))
+      .filter((field) => !isMetaKey(field))
       .sort()
       .map((field) => ({ field, from: read(before, field), to: read(after, field) }))
     const metadata = readChangeMetadata(change)

@@ -21,12 +21,13 @@ export const journalPrefix: StorageKey = ['journal']
 /**
  * Commits writes in batches: every write queued while a batch is being written goes into the
  * next one, so a burst of writes costs one journal record and one durable flush per batch
- * instead of one per write. Order per batch: journal, saves, removes, then the journal record is
- * dropped; a crash at any point leaves either the old state or a journal that names every
- * document whose projection must be rebuilt on open.
+ * instead of one per write. Order per batch: journal, saves, then (best effort, off the
+ * acknowledgement path) removes and the journal record itself; a crash at any point leaves a
+ * journal that names every document whose projection must be re-derived on open.
  */
 export class CommitQueue {
   readonly #storage: StorageAdapterInterface
+  readonly #writer: string
   readonly #onDurable: (writes: readonly CommitWrite[]) => void
   #pending: Pending[] = []
   #flushing: Promise<void> | undefined
@@ -34,21 +35,25 @@ export class CommitQueue {
 
   /**
    * @param storage - where writes go; its promises must resolve only once data is durable
+   * @param writer - names this queue's journal records apart from other writers on the storage
    * @param onDurable - called once per batch after its saves are durable, before any write's
-   *   promise resolves
+   *   promise resolves; must not throw
    */
   constructor(
     storage: StorageAdapterInterface,
+    writer: string,
     onDurable: (writes: readonly CommitWrite[]) => void,
   ) {
     this.#storage = storage
+    this.#writer = writer
     this.#onDurable = onDurable
   }
 
   /**
    * Queues a write and resolves once it is durable.
    * @param write - the saves and removes of one change
-   * @throws the storage error when the batch could not be written
+   * @throws the storage error when the batch could not be written; the write may still have
+   *   reached storage, and the journal makes the next open re-derive its projection
    */
   commit(write: CommitWrite): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -63,36 +68,39 @@ export class CommitQueue {
   }
 
   async #flushAll(): Promise<void> {
-    // Yield once so every write issued in the same turn joins the first batch.
-    await Promise.resolve()
-    while (this.#pending.length > 0) {
-      const batch = this.#pending
-      this.#pending = []
-      await this.#flush(batch)
+    try {
+      // Yield once so every write issued in the same turn joins the first batch.
+      await Promise.resolve()
+      while (this.#pending.length > 0) {
+        const batch = this.#pending
+        this.#pending = []
+        await this.#flush(batch)
+      }
+    } finally {
+      this.#flushing = undefined
     }
-    this.#flushing = undefined
   }
 
   async #flush(batch: readonly Pending[]): Promise<void> {
     const writes = batch.map((pending) => pending.write)
-    const journalKey = [...journalPrefix, String(this.#sequence++).padStart(12, '0')]
+    const journalKey = [...journalPrefix, this.#writer, String(this.#sequence++).padStart(12, '0')]
     const documentIds = [...new Set(writes.map((write) => write.documentId))]
     try {
       await this.#storage.save(journalKey, new TextEncoder().encode(JSON.stringify(documentIds)))
       await Promise.all(
         writes.flatMap((write) => write.saves.map(([key, data]) => this.#storage.save(key, data))),
       )
-      await Promise.all(
-        writes.flatMap((write) => write.removes.map((key) => this.#storage.remove(key))),
-      )
-      this.#onDurable(writes)
     } catch (error) {
       for (const pending of batch) pending.reject(error)
       return
     }
+    this.#onDurable(writes)
     for (const pending of batch) pending.resolve()
-    await this.#storage.remove(journalKey).catch(() => {
-      // A journal record left behind only makes the next open re-check these documents.
-    })
+    // Leftover chunks merge idempotently and a leftover journal only makes the next open
+    // re-check its documents, so these removals never fail a write.
+    await Promise.all([
+      ...writes.flatMap((write) => write.removes.map((key) => this.#storage.remove(key))),
+      this.#storage.remove(journalKey),
+    ]).catch(() => undefined)
   }
 }

@@ -27,11 +27,6 @@ export class DocumentCache<T> {
     this.#capacity = capacity
   }
 
-  /** The number of loaded documents. */
-  get size(): number {
-    return this.#entries.size
-  }
-
   /** @param documentId - the document to look up; marks it as recently used */
   get(documentId: string): CachedDocument<T> | undefined {
     const entry = this.#entries.get(documentId)

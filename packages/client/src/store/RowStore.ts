@@ -93,7 +93,7 @@ export class RowStore {
     this.#project = options.project
     this.#logger = options.logger
     this.#cache = new DocumentCache(options.maxLoadedDocuments)
-    this.#commits = new CommitQueue(options.storage, (writes) => {
+    this.#commits = new CommitQueue(options.storage, options.actor, (writes) => {
       const changed: RowProjection[] = []
       for (const write of writes) {
         const projection = this.#staged.get(write.documentId)
@@ -122,11 +122,6 @@ export class RowStore {
     return this.#projections
   }
 
-  /** The number of documents loaded in memory now. */
-  get loadedDocuments(): number {
-    return this.#cache.size
-  }
-
   /**
    * Changes one document under its lock and resolves once the change is durable. The callback
    * gets the current document (or `undefined` if there is none) and returns the next one; if it
@@ -147,28 +142,27 @@ export class RowStore {
         this.#cache.evict(documentId)
         throw error
       }
+      // Automerge outdates the document a change or merge was applied to, even a no-op one.
+      if (entry) entry.doc = doc
       const heads = Automerge.getHeads(doc)
       const current = this.#projections.get(documentId)
       if (entry && current && headsKey(heads) === headsKey(before)) {
-        // Automerge outdates the document a change or merge was applied to, even a no-op one.
-        entry.doc = doc
         return { ok: true, projection: current, changed: false }
       }
-      const result = this.#project(documentId, doc)
-      if (!result.ok) {
-        this.#forget(documentId, doc)
-        return result
-      }
       const next: CachedDocument<RowDocument> = entry ?? { doc, persistedHeads: [], chunkKeys: [] }
-      next.doc = doc
       this.#cache.set(documentId, next)
       try {
+        const result = this.#project(documentId, doc)
+        if (!result.ok) {
+          this.#forget(documentId, doc)
+          return result
+        }
         await this.#persist(documentId, next, result.projection)
+        return { ok: true, projection: result.projection, changed: true }
       } catch (error) {
         this.#forget(documentId, doc)
         throw error
       }
-      return { ok: true, projection: result.projection, changed: true }
     })
   }
 
@@ -195,7 +189,7 @@ export class RowStore {
   #forget(documentId: string, doc: RowDoc): void {
     // A change or merge returns a new proxy over the cached document's wasm handle, so a cached
     // document is freed once, through the cache; a document that was never cached is freed here.
-    if (this.#cache.get(documentId)) this.#cache.evict(documentId)
+    if (this.#cache.get(documentId)?.doc === doc) this.#cache.evict(documentId)
     else Automerge.free(doc)
   }
 

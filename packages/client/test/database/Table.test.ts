@@ -46,6 +46,7 @@ describe('Table.insert', () => {
     expect(first.id).not.toBe(second.id)
   })
 
+  // Text fields are never null: an empty text reads as ''.
   it('fills in defaults and sets fields without one to null', async () => {
     const { workOrders } = await setup()
     const row = await workOrders.insert({ title: 'Fix pump' }, { id: 'wo-1' })
@@ -58,7 +59,7 @@ describe('Table.insert', () => {
       urgent: false,
       due: null,
       visitAt: null,
-      notes: null,
+      notes: '',
       customer: null,
       partsUsed: 0,
       assignee: null,

@@ -40,8 +40,8 @@ describe('Table.subscribe', () => {
     await workOrders.increment('wo-1', 'partsUsed')
     await workOrders.update('wo-1', { notes: 'done' })
     expect(calls.map((row) => [row?.priority, row?.partsUsed, row?.notes])).toEqual([
-      [1, 0, null],
-      [1, 1, null],
+      [1, 0, ''],
+      [1, 1, ''],
       [1, 1, 'done'],
     ])
   })
