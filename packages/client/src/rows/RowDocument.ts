@@ -86,7 +86,7 @@ export function writeValues(
     if (readStoredValue(current) === value) continue
     if (field.type === 'text' && typeof current === 'string') {
       // Edit the row's one text object (cleared, not replaced, by null) so concurrent edits merge.
-      Automerge.updateText(doc, [name], value ?? '')
+      Automerge.updateText(doc, [name], typeof value === 'string' ? value : '')
     } else {
       doc[name] = toStoredValue(field, value)
     }

@@ -9,15 +9,30 @@ const META_NAMESPACE = 0x00
 /** Key namespace of the chunks saved through the adapter. */
 const CHUNK_NAMESPACE = 0x01
 const META_KEY = Uint8Array.of(META_NAMESPACE)
-/** Layout of the records; bump it, and migrate, when either layout changes. */
-const FORMAT_VERSION = 1
-/** Bytes before the data in a chunk record: the save sequence number as a float64. */
-const SEQUENCE_BYTES = 8
+/**
+ * Layout of the records; bump it, and migrate, when either layout changes.
+ * - 1: a chunk record held its save sequence number (a float64) before the data; the
+ *   metadata record was the format byte and the last sequence number. Development only.
+ * - 2: a chunk record is the data alone; the metadata record is 'rowsync' and the format
+ *   byte, written once when the store is created.
+ */
+const FORMAT_VERSION = 2
+const META_RECORD = Uint8Array.of(...new TextEncoder().encode('rowsync'), FORMAT_VERSION)
 /**
  * lmdb-js refuses keys over 1978 bytes at the default page size (4026 at 8 KiB pages and up).
  * Using the smaller bound everywhere means a key accepted on one machine is accepted on all.
  */
 const MAX_ENCODED_KEY_BYTES = 1978
+/** Sizes of the buffers that loadRange copies values into: the first, and the largest. */
+const MIN_SLAB_BYTES = 4 * 1024
+const MAX_SLAB_BYTES = 64 * 1024
+
+/**
+ * Keys go into lmdb-js as encoded bytes (encoded and size-checked by the adapter) or, from
+ * removeRange, as the storage keys that reads return.
+ */
+type StoreKey = Uint8Array | StorageKey
+type Store = RootDatabase<Uint8Array, StoreKey>
 
 /**
  * Durable storage on the local filesystem for devices (and the relay's embedded storage),
@@ -30,31 +45,29 @@ const MAX_ENCODED_KEY_BYTES = 1978
  * as one transaction, so 10,000 saves issued without awaiting share a handful of syncs.
  *
  * Order: operations take effect in the order they are called; a load issued after an
- * unawaited save sees that save. `loadRange` lists chunks in the order they were last saved
- * (automerge-repo's acceptance suite compares arrays in that order); callers must not rely on
- * it, since the IndexedDB adapter lists chunks in key order.
+ * unawaited save sees that save. `loadRange` lists chunks in the byte order of their encoded
+ * keys, LMDB's own order (not string order); the interface promises no order, and callers
+ * must not rely on one.
  *
- * One process at a time should write to a store: LMDB itself allows several, but the save
- * order counter lives in the writing process.
+ * Returned bytes are always copies: mutating them never changes what is stored. The chunks
+ * of one `loadRange` result may share ArrayBuffers of up to 64 KiB (each chunk has its own
+ * byte range of them), as Node's pooled Buffers do: that way 100,000 small values take a few
+ * hundred allocations, not 100,000.
  */
 export class LmdbStorageAdapter implements StorageAdapterInterface {
   readonly #path: string
-  readonly #db: RootDatabase<Uint8Array, Uint8Array>
-  /** Sequence number of the last save; persisted in the metadata record with every save. */
-  #lastSequence: number
+  readonly #db: Store
+  /** State of the getRange being read, for the key and value codecs; see {@link open}. */
+  readonly #ranges: RangeReader
   /** The last write issued, settled either way; close waits for it. */
   #lastWrite: Promise<unknown> = Promise.resolve()
   #pendingWrites = 0
   #closed = false
 
-  private constructor(
-    path: string,
-    db: RootDatabase<Uint8Array, Uint8Array>,
-    lastSequence: number,
-  ) {
+  private constructor(path: string, db: Store, ranges: RangeReader) {
     this.#path = path
     this.#db = db
-    this.#lastSequence = lastSequence
+    this.#ranges = ranges
   }
 
   /**
@@ -66,12 +79,33 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
    */
   static async open(path: string): Promise<LmdbStorageAdapter> {
     await mkdir(path, { recursive: true })
-    const db = open<Uint8Array, Uint8Array>({
+    const ranges = new RangeReader()
+    const db = open<Uint8Array, StoreKey>({
       path,
       // Always a directory: lmdb-js would otherwise treat a path with a dot as a file name.
       noSubdir: false,
-      keyEncoding: 'binary',
-      encoding: 'binary',
+      // Keys and values are bytes, handled by these two codecs rather than lmdb-js's
+      // 'binary' encodings, which copy every key and value that getRange reads into a new
+      // Buffer of its own.
+      // Keys: written as given (encoded and size-checked by the adapter; removeRange passes
+      // keys as read), read by getRange straight out of lmdb-js's key buffer.
+      keyEncoder: {
+        writeKey(key: StoreKey, target: Uint8Array, position: number): number {
+          const bytes =
+            key instanceof Uint8Array ? key : storageKeyCodec.encode(key, CHUNK_NAMESPACE)
+          target.set(bytes, position)
+          return position + bytes.length
+        },
+        readKey: (bytes: Uint8Array, start: number, end: number): StorageKey =>
+          ranges.readKey(bytes, start, end),
+      },
+      // Values: written as given (save passes a fresh copy); getRange hands each value over
+      // in lmdb-js's reused read buffer, to be copied out. Reads of single values use
+      // getBinaryFast, which bypasses the encoder.
+      encoder: {
+        encode: (value: Uint8Array): Uint8Array => value,
+        decode: (bytes: Uint8Array): Uint8Array => ranges.copyValue(bytes),
+      },
       // Durability, chosen deliberately (lmdb-js 3.x defaults differ by platform):
       // - noSync false (the default, stated here because it is the whole point): every
       //   commit fdatasyncs the data pages, then writes the meta page through an O_DSYNC
@@ -94,7 +128,8 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
       strictAsyncOrder: true,
     })
     try {
-      return new LmdbStorageAdapter(path, db, readLastSequence(db, path))
+      await checkFormat(db, path)
+      return new LmdbStorageAdapter(path, db, ranges)
     } catch (error) {
       await db.close()
       throw error
@@ -103,14 +138,14 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
 
   /**
    * Loads the bytes saved under `key`, or undefined when there are none.
-   * @throws Error if the store is closed or the record is corrupt
+   * @throws Error if the store is closed
    */
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
     const encodedKey = this.#encodeKey('load', key)
     return this.#read(() => {
       // getBinaryFast returns a view of a buffer that lmdb-js reuses for the next read: copy.
       const record = this.#db.getBinaryFast(encodedKey)
-      return record === undefined ? undefined : this.#parse(record, 'load', key).data
+      return record === undefined ? undefined : copyOf(record)
     })
   }
 
@@ -120,17 +155,9 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
    */
   async save(key: StorageKey, data: Uint8Array): Promise<void> {
     const encodedKey = this.#encodeKey('save', key)
-    const sequence = this.#lastSequence + 1
-    this.#lastSequence = sequence
-    // The record is a fresh copy, so a caller that reuses `data` cannot change what is stored.
-    const record = new Uint8Array(SEQUENCE_BYTES + data.length)
-    new DataView(record.buffer).setFloat64(0, sequence)
-    record.set(data, SEQUENCE_BYTES)
-    // Both puts go into the same (or, for the metadata, an earlier) transaction, so the
-    // persisted counter is never behind a committed chunk.
-    await this.#track(
-      Promise.all([this.#db.put(META_KEY, metaRecord(sequence)), this.#db.put(encodedKey, record)]),
-    )
+    // lmdb-js reads a Uint8Array value when it commits, not when put is called: store a copy,
+    // so that a caller that reuses `data` right away cannot change what is stored.
+    await this.#track(this.#db.put(encodedKey, new Uint8Array(data)))
   }
 
   /**
@@ -143,20 +170,26 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
 
   /**
    * Loads copies of every chunk whose key starts with the components of `keyPrefix`
-   * (['a'] matches ['a'] and ['a', 'x'], not ['ab']), in the order they were last saved.
-   * @throws Error if the store is closed or a record is corrupt
+   * (['a'] matches ['a'] and ['a', 'x'], not ['ab']), in the byte order of the encoded keys.
+   * @throws Error if the store is closed or a key is corrupt
    */
   async loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
     this.#encodeKey('loadRange', keyPrefix)
-    const range = storageKeyCodec.prefixRange(keyPrefix, CHUNK_NAMESPACE)
+    // Copied now: the read may run later, after the caller changed its array.
+    const prefix = [...keyPrefix]
+    const range = storageKeyCodec.prefixRange(prefix, CHUNK_NAMESPACE)
     return this.#read(() => {
-      const found: { sequence: number; chunk: Chunk }[] = []
-      for (const { key, value } of this.#db.getRange(range)) {
-        const storageKey = storageKeyCodec.decode(key)
-        const { sequence, data } = this.#parse(value, 'loadRange', storageKey)
-        found.push({ sequence, chunk: { key: storageKey, data } })
+      const chunks: Chunk[] = []
+      this.#ranges.begin(prefix, range.start.length)
+      try {
+        // getRange calls readKey and decode (see open) for every entry.
+        for (const { key, value } of this.#db.getRange(range)) {
+          chunks.push({ key: toStorageKey(key), data: value })
+        }
+      } finally {
+        this.#ranges.end()
       }
-      return found.sort((left, right) => left.sequence - right.sequence).map(({ chunk }) => chunk)
+      return chunks
     })
   }
 
@@ -171,6 +204,7 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
     // A transaction callback runs inside the write transaction, after the writes queued
     // before it, so it sees (and removes) chunks saved by calls not yet committed.
     const removal = this.#db.transaction(() => {
+      // Collected first: removing while the cursor walks the range could skip keys.
       const keys = [...this.#db.getKeys(range)]
       for (const key of keys) this.#db.removeSync(key)
     })
@@ -200,24 +234,6 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
       )
     }
     return encoded
-  }
-
-  #parse(
-    record: Uint8Array,
-    operation: string,
-    key: StorageKey,
-  ): { sequence: number; data: Uint8Array } {
-    if (record.length < SEQUENCE_BYTES) {
-      throw new Error(
-        `LmdbStorageAdapter.${operation}: record ${JSON.stringify(key)} in ${this.#path} is ` +
-          `${record.length} bytes, shorter than its ${SEQUENCE_BYTES}-byte header`,
-      )
-    }
-    return {
-      sequence: new DataView(record.buffer, record.byteOffset, SEQUENCE_BYTES).getFloat64(0),
-      // new Uint8Array(view) copies into a plain Uint8Array (Buffer.slice would share memory).
-      data: new Uint8Array(record.subarray(SEQUENCE_BYTES)),
-    }
   }
 
   /**
@@ -255,28 +271,107 @@ export class LmdbStorageAdapter implements StorageAdapterInterface {
   }
 }
 
-function metaRecord(lastSequence: number): Uint8Array {
-  const record = new Uint8Array(1 + 8)
-  record[0] = FORMAT_VERSION
-  new DataView(record.buffer).setFloat64(1, lastSequence)
-  return record
+/**
+ * Turns what getRange reads into chunks, for the key and value codecs that lmdb-js calls
+ * synchronously on every entry, which only hand over lmdb-js's reused read buffers.
+ *
+ * Between {@link begin} and {@link end}, every key read starts with the given prefix (they
+ * come from its range), whose components are shared rather than decoded again. Values are
+ * copied into slabs: into the current slab if they fit, else into a new one of twice the
+ * size (4 KiB, doubling up to 64 KiB, or the value's size if larger). One allocation then
+ * serves many small values, and a value kept alive keeps at most its slab alive.
+ */
+class RangeReader {
+  #known: { prefix: StorageKey; length: number } | undefined
+  #slab = new Uint8Array(0)
+  #used = 0
+  #nextSize = MIN_SLAB_BYTES
+
+  /**
+   * Starts reading a range.
+   * @param prefix - the key prefix of the range; every key read until {@link end} starts
+   *   with it
+   * @param length - the length of the prefix's encoding
+   */
+  begin(prefix: StorageKey, length: number): void {
+    this.#known = { prefix, length }
+  }
+
+  /** Ends the range; the next one copies into new slabs. */
+  end(): void {
+    this.#known = undefined
+    this.#slab = new Uint8Array(0)
+    this.#used = 0
+    this.#nextSize = MIN_SLAB_BYTES
+  }
+
+  /** Decodes the key at [start, end) of lmdb-js's key buffer. */
+  readKey(bytes: Uint8Array, start: number, end: number): StorageKey {
+    return storageKeyCodec.decode(bytes, start, end, this.#known)
+  }
+
+  /**
+   * A copy, as a plain Uint8Array, of a value in lmdb-js's read buffer: its first
+   * `bytes.length` bytes (lmdb-js sets that property on the buffer, whose byteLength is
+   * larger).
+   */
+  copyValue(bytes: Uint8Array): Uint8Array {
+    const size = bytes.length
+    if (size > this.#slab.length - this.#used) {
+      this.#slab = new Uint8Array(Math.max(this.#nextSize, size))
+      this.#used = 0
+      this.#nextSize = Math.min(this.#nextSize * 2, MAX_SLAB_BYTES)
+    }
+    const copy = new Uint8Array(this.#slab.buffer, this.#used, size)
+    copy.set(new Uint8Array(bytes.buffer, bytes.byteOffset, size))
+    this.#used += size
+    return copy
+  }
 }
 
-function readLastSequence(db: RootDatabase<Uint8Array, Uint8Array>, path: string): number {
-  const meta = db.getBinaryFast(META_KEY)
+/** A copy of a buffer that getBinaryFast returned, the first `bytes.length` bytes of it. */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length).slice()
+}
+
+/** Keys that getRange returns have been through readKey, so they are storage keys. */
+function toStorageKey(key: StoreKey): StorageKey {
+  return key instanceof Uint8Array ? storageKeyCodec.decode(key) : key
+}
+
+/**
+ * Checks that the store at `path` is a Rowsync store of this format, writing the metadata
+ * record if the store is new (empty).
+ * @throws Error if the store holds other data, or a Rowsync store of another format
+ */
+async function checkFormat(db: Store, path: string): Promise<void> {
+  const fast = db.getBinaryFast(META_KEY)
+  const meta = fast === undefined ? undefined : copyOf(fast)
   if (meta === undefined) {
-    if (db.getKeysCount({ limit: 1 }) > 0) {
+    // From the first key on: lmdb-js would otherwise start counting at 0x05.
+    if (db.getKeysCount({ start: META_KEY, limit: 1 }) > 0) {
       throw new Error(
         `LmdbStorageAdapter.open: ${path} holds an LMDB database that is not a Rowsync store`,
       )
     }
-    return 0
+    await db.put(META_KEY, META_RECORD)
+    return
   }
-  if (meta.length !== 9 || meta[0] !== FORMAT_VERSION) {
-    throw new Error(
-      `LmdbStorageAdapter.open: ${path} has store format ${meta[0]} (${meta.length} bytes); ` +
-        `this version reads format ${FORMAT_VERSION}`,
-    )
-  }
-  return new DataView(meta.buffer, meta.byteOffset, meta.byteLength).getFloat64(1)
+  if (Buffer.compare(meta, META_RECORD) === 0) return
+  throw new Error(
+    `LmdbStorageAdapter.open: ${path} is a Rowsync store of ${describeFormat(meta)}; this ` +
+      `version reads format ${FORMAT_VERSION} only (stores of format 1 came from development ` +
+      `builds and can be deleted)`,
+  )
+}
+
+/** Names the format of a metadata record that is not this version's. */
+function describeFormat(meta: Uint8Array): string {
+  // Format 1 wrote the format byte and a float64; later ones 'rowsync' and the format byte.
+  if (meta.length === 9 && meta[0] === 1) return 'format 1'
+  const format = meta[META_RECORD.length - 1]
+  const tagged =
+    meta.length === META_RECORD.length &&
+    Buffer.compare(meta.subarray(0, -1), META_RECORD.subarray(0, -1)) === 0
+  return tagged && format !== undefined ? `format ${format}` : 'an unknown format'
 }

@@ -5,8 +5,8 @@ import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/auto
  * persisted. Bytes are copied on the way in and on the way out, so a caller that mutates an
  * array it saved or loaded cannot change what is stored.
  *
- * `loadRange` lists chunks in the order they were last saved, like the LMDB adapter; callers
- * must not rely on that order (the IndexedDB adapter lists them in key order).
+ * `loadRange` lists chunks in an unspecified order (as the interface allows; today the
+ * order in which their keys were first saved); callers must not rely on it.
  */
 export class MemoryStorageAdapter implements StorageAdapterInterface {
   /** Entries by `JSON.stringify(key)`, which is one-to-one for string arrays. */
@@ -20,10 +20,7 @@ export class MemoryStorageAdapter implements StorageAdapterInterface {
 
   /** Saves a copy of `data` under `key`, replacing what was there. */
   save(key: StorageKey, data: Uint8Array): Promise<void> {
-    const id = JSON.stringify(key)
-    // Delete first so that an overwritten key moves to the end of the save order.
-    this.#entries.delete(id)
-    this.#entries.set(id, { key: [...key], data: new Uint8Array(data) })
+    this.#entries.set(JSON.stringify(key), { key: [...key], data: new Uint8Array(data) })
     return Promise.resolve()
   }
 

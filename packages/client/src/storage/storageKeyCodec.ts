@@ -2,6 +2,10 @@ import type { StorageKey } from '@automerge/automerge-repo/slim'
 
 /** Byte that ends every key component; never occurs inside an encoded component. */
 const COMPONENT_END = 0x00
+/** The UTF-16 code units of the component being decoded; reused to spare allocations. */
+const codeUnits: number[] = []
+/** The components of the key being decoded; reused to spare allocations. */
+const decodedComponents: string[] = []
 
 /**
  * Encodes storage keys (string arrays) as bytes such that key K starts with key prefix P
@@ -35,40 +39,52 @@ export const storageKeyCodec = {
 
   /**
    * Decodes bytes written by {@link storageKeyCodec.encode}, skipping the namespace byte.
-   * @param bytes - the encoded key
+   * @param bytes - holds the encoded key at [start, end)
+   * @param start - where the encoded key starts (its namespace byte); defaults to 0
+   * @param end - where the encoded key ends; defaults to bytes.length
+   * @param known - a prefix of the key that the caller knows the bytes start with (as every
+   *   key of a {@link storageKeyCodec.prefixRange} does), and the length of its encoding
+   *   (namespace byte included): its components are copied, not decoded again
    * @throws Error if the bytes are not a well-formed encoded key (a corrupt record)
    */
-  decode(bytes: Uint8Array): StorageKey {
-    const key: string[] = []
-    let codeUnits: number[] = []
-    let position = 1
-    while (position < bytes.length) {
-      const lead = byteAt(bytes, position)
+  decode(
+    bytes: Uint8Array,
+    start = 0,
+    end = bytes.length,
+    known?: { prefix: StorageKey; length: number },
+  ): StorageKey {
+    // Code units and components are collected in reused arrays, which spares allocations.
+    let units = 0
+    let components = 0
+    let position = start + (known === undefined ? 1 : known.length)
+    while (position < end) {
+      const lead = byteAt(bytes, position, end)
       if (lead === COMPONENT_END) {
-        key.push(String.fromCharCode(...codeUnits))
-        codeUnits = []
+        codeUnits.length = units
+        decodedComponents[components++] = String.fromCharCode.apply(null, codeUnits)
+        units = 0
         position += 1
       } else if (lead < 0x80) {
-        codeUnits.push(lead)
+        codeUnits[units++] = lead
         position += 1
       } else if (lead >= 0xc0 && lead < 0xe0) {
-        codeUnits.push(((lead & 0x1f) << 6) | continuation(bytes, position + 1))
+        codeUnits[units++] = ((lead & 0x1f) << 6) | continuation(bytes, position + 1, end)
         position += 2
       } else if (lead >= 0xe0 && lead < 0xf0) {
-        codeUnits.push(
+        codeUnits[units++] =
           ((lead & 0x0f) << 12) |
-            (continuation(bytes, position + 1) << 6) |
-            continuation(bytes, position + 2),
-        )
+          (continuation(bytes, position + 1, end) << 6) |
+          continuation(bytes, position + 2, end)
         position += 3
       } else if (lead >= 0xf0 && lead < 0xf8) {
         const codePoint =
           ((lead & 0x07) << 18) |
-          (continuation(bytes, position + 1) << 12) |
-          (continuation(bytes, position + 2) << 6) |
-          continuation(bytes, position + 3)
+          (continuation(bytes, position + 1, end) << 12) |
+          (continuation(bytes, position + 2, end) << 6) |
+          continuation(bytes, position + 3, end)
         const offset = codePoint - 0x10000
-        codeUnits.push(0xd800 | (offset >> 10), 0xdc00 | (offset & 0x3ff))
+        codeUnits[units++] = 0xd800 | (offset >> 10)
+        codeUnits[units++] = 0xdc00 | (offset & 0x3ff)
         position += 4
       } else {
         throw new Error(
@@ -76,10 +92,12 @@ export const storageKeyCodec = {
         )
       }
     }
-    if (codeUnits.length > 0) {
+    if (units > 0) {
       throw new Error('storageKeyCodec.decode: the last key component is not terminated')
     }
-    return key
+    // Copied at the exact length (an array grown by push keeps room for 17 elements).
+    decodedComponents.length = components
+    return known === undefined ? decodedComponents.slice() : known.prefix.concat(decodedComponents)
   },
 
   /**
@@ -92,7 +110,7 @@ export const storageKeyCodec = {
     // The last byte is the namespace or COMPONENT_END (0x00), both below 0xff, so adding one
     // gives the first byte string after every string that starts with `start`.
     const end = start.slice()
-    end[end.length - 1] = byteAt(start, start.length - 1) + 1
+    end[end.length - 1] = (start[start.length - 1] ?? 0) + 1
     return { start, end }
   },
 }
@@ -128,16 +146,16 @@ function isLowSurrogate(text: string, index: number): boolean {
   return unit >= 0xdc00 && unit < 0xe000
 }
 
-function byteAt(bytes: Uint8Array, position: number): number {
-  const byte = bytes[position]
+function byteAt(bytes: Uint8Array, position: number, end: number): number {
+  const byte = position < end ? bytes[position] : undefined
   if (byte === undefined) {
     throw new Error(`storageKeyCodec.decode: key ends inside a character at byte ${position}`)
   }
   return byte
 }
 
-function continuation(bytes: Uint8Array, position: number): number {
-  const byte = byteAt(bytes, position)
+function continuation(bytes: Uint8Array, position: number, end: number): number {
+  const byte = byteAt(bytes, position, end)
   if ((byte & 0xc0) !== 0x80) {
     throw new Error(
       `storageKeyCodec.decode: byte 0x${byte.toString(16)} at ${position} is not a continuation byte`,

@@ -54,7 +54,7 @@ describe('LmdbStorageAdapter', () => {
     console.log(`10,000 saves over 100 event turns: ${transactions} fsync'd transactions`)
   })
 
-  it('keeps the save order across reopening', async ({ onTestFinished }) => {
+  it('lists loadRange results in key byte order, not save order', async ({ onTestFinished }) => {
     const directory = await setup(onTestFinished)
     const first = await LmdbStorageAdapter.open(directory)
     await first.save(['doc', 'b'], Uint8Array.of(1))
@@ -63,10 +63,77 @@ describe('LmdbStorageAdapter', () => {
 
     const second = await LmdbStorageAdapter.open(directory)
     onTestFinished(() => second.close())
-    await second.save(['doc', 'b'], Uint8Array.of(3))
+    await second.save(['doc', 'c'], Uint8Array.of(3))
+    await second.save(['doc', 'b'], Uint8Array.of(4))
     expect(await second.loadRange(['doc'])).toStrictEqual([
       { key: ['doc', 'a'], data: Uint8Array.of(2) },
-      { key: ['doc', 'b'], data: Uint8Array.of(3) },
+      { key: ['doc', 'b'], data: Uint8Array.of(4) },
+      { key: ['doc', 'c'], data: Uint8Array.of(3) },
+    ])
+  })
+
+  it('returns separate plain copies of values of every size from loadRange and load', async ({
+    onTestFinished,
+  }) => {
+    const adapter = await LmdbStorageAdapter.open(await setup(onTestFinished))
+    onTestFinished(() => adapter.close())
+    // Enough small values to fill several of the adapter's slabs, a value larger than a
+    // slab, and one larger than lmdb-js's 16 MiB read buffer (read through the memory map).
+    const sizes = [0, 1, 300, 70_000, 300, 17_000_000, ...Array.from({ length: 1_000 }, () => 300)]
+    const values = sizes.map((size, index) => {
+      const value = new Uint8Array(size)
+      for (let position = 0; position < size; position++) value[position] = index + position
+      return value
+    })
+    const valueOf = (index: number): Uint8Array => values[index] ?? new Uint8Array(0)
+    const keyOf = (index: number): string[] => ['v', String(index).padStart(4, '0')]
+    await Promise.all(sizes.map((_, index) => adapter.save(keyOf(index), valueOf(index))))
+
+    const chunks = await adapter.loadRange(['v'])
+    expect(chunks.map(({ key }) => key)).toStrictEqual(sizes.map((_, index) => keyOf(index)))
+    for (const [index, { data }] of chunks.entries()) {
+      expect(data && Object.getPrototypeOf(data)).toBe(Uint8Array.prototype)
+      expect(data && Buffer.compare(data, valueOf(index))).toBe(0)
+    }
+    // Each chunk has bytes of its own: filling one leaves the others (and storage) alone.
+    for (const { data } of chunks) data?.fill(0xee)
+    const again = await adapter.loadRange(['v'])
+    for (const [index, { data }] of again.entries()) {
+      expect(data && Buffer.compare(data, valueOf(index))).toBe(0)
+    }
+    for (const index of [0, 3, 5]) {
+      const loaded = await adapter.load(keyOf(index))
+      expect(loaded && Object.getPrototypeOf(loaded)).toBe(Uint8Array.prototype)
+      expect(loaded && Buffer.compare(loaded, valueOf(index))).toBe(0)
+      expect(loaded?.byteLength).toBe(loaded?.buffer.byteLength)
+    }
+  })
+
+  it('stores chunks as their bytes alone, beside one metadata record', async ({
+    onTestFinished,
+  }) => {
+    const directory = await setup(onTestFinished)
+    const adapter = await LmdbStorageAdapter.open(directory)
+    await adapter.save(['doc', 'x'], Uint8Array.of(7, 8, 9))
+    await adapter.close()
+    const raw = open<Uint8Array, Uint8Array>({
+      path: directory,
+      keyEncoding: 'binary',
+      encoding: 'binary',
+      overlappingSync: false,
+      readOnly: true,
+    })
+    onTestFinished(() => raw.close())
+    const entries = [...raw.getRange({ start: Uint8Array.of(0) })].map(({ key, value }) => [
+      [...key],
+      [...value],
+    ])
+    expect(entries).toStrictEqual([
+      [[0], [...new TextEncoder().encode('rowsync'), 2]],
+      [
+        [1, ...new TextEncoder().encode('doc'), 0, ...new TextEncoder().encode('x'), 0],
+        [7, 8, 9],
+      ],
     ])
   })
 
@@ -131,8 +198,30 @@ describe('LmdbStorageAdapter', () => {
       encoding: 'binary',
       overlappingSync: false,
     })
-    await raw.put(Uint8Array.of(0), Uint8Array.of(99, 0, 0, 0, 0, 0, 0, 0, 0))
+    await raw.put(Uint8Array.of(0), Uint8Array.of(...new TextEncoder().encode('rowsync'), 99))
     await raw.close()
-    await expect(LmdbStorageAdapter.open(directory)).rejects.toThrow(/format 99/)
+    await expect(LmdbStorageAdapter.open(directory)).rejects.toThrow(
+      /is a Rowsync store of format 99; this version reads format 2 only/,
+    )
+  })
+
+  it('refuses to open a store of format 1, whose chunks carried a save sequence', async ({
+    onTestFinished,
+  }) => {
+    const directory = await setup(onTestFinished)
+    const raw = open<Uint8Array, Uint8Array>({
+      path: directory,
+      keyEncoding: 'binary',
+      encoding: 'binary',
+      overlappingSync: false,
+    })
+    // As format 1 wrote them: the format byte and the last sequence number (float64), and
+    // each chunk behind its sequence number.
+    await raw.put(Uint8Array.of(0), Uint8Array.of(1, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0))
+    await raw.put(Uint8Array.of(1, 0x78, 0), Uint8Array.of(0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 42))
+    await raw.close()
+    await expect(LmdbStorageAdapter.open(directory)).rejects.toThrow(
+      /is a Rowsync store of format 1; .* format 1 came from development builds/,
+    )
   })
 })

@@ -45,8 +45,6 @@ runStorageConformance(
     })
   },
   {
-    // Key order (IndexedDB cursors), where automerge-repo's suite expects save order.
-    loadRangeOrder: 'unspecified',
     knownFailures: [
       // loadRange/removeRange use the upper bound [...prefix, '\uffff'], which excludes
       // components that start with U+FFFF and go on ('\uffffz' sorts after '\uffff').

@@ -38,6 +38,28 @@ describe('storageKeyCodec', () => {
     )
   })
 
+  it('decodes a key inside a larger buffer, and after a known prefix', () => {
+    fc.assert(
+      fc.property(
+        key.chain((full) => fc.tuple(fc.constant(full), fc.nat({ max: full.length }))),
+        fc.uint8Array({ maxLength: 4 }),
+        fc.uint8Array({ maxLength: 4 }),
+        ([original, prefixLength], before, after) => {
+          const encoded = storageKeyCodec.encode(original, NAMESPACE)
+          const buffer = Uint8Array.from([...before, ...encoded, ...after])
+          const end = before.length + encoded.length
+          expect(storageKeyCodec.decode(buffer, before.length, end)).toStrictEqual(original)
+          const prefix = original.slice(0, prefixLength)
+          const known = { prefix, length: storageKeyCodec.encode(prefix, NAMESPACE).length }
+          const decoded = storageKeyCodec.decode(buffer, before.length, end, known)
+          expect(decoded).toStrictEqual(original)
+          // A fresh array each time: the known prefix is copied, never handed out.
+          expect(decoded).not.toBe(prefix)
+        },
+      ),
+    )
+  })
+
   it('gives different keys different bytes', () => {
     fc.assert(
       fc.property(fc.oneof(key, troublesomeKey), fc.oneof(key, troublesomeKey), (left, right) => {
