@@ -1,5 +1,6 @@
 import type { FieldValue, RowId, TableSchema } from '@rowsync/schema'
 import { compileQuery, type Query, type Where } from './query/Query.ts'
+import { selectFirst } from './query/selectFirst.ts'
 import type { RowProjection } from './rows/RowProjection.ts'
 
 /** A row as apps read it: its id and its field values, frozen. */
@@ -96,9 +97,8 @@ export class Table<V extends Record<string, FieldValue> = Record<string, FieldVa
         matches.push(projection)
       }
     }
-    matches.sort(compiled.compare)
-    return matches
-      .slice(compiled.offset, compiled.offset + compiled.limit)
+    return selectFirst(matches, compiled.offset + compiled.limit, compiled.compare)
+      .slice(compiled.offset)
       .map((projection) => this.#host.rowOf(projection) as Row<V>)
   }
 

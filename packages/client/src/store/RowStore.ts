@@ -53,11 +53,28 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
   return out
 }
 
-function isProjection(value: unknown): value is RowProjection {
-  if (typeof value !== 'object' || value === null) return false
+/** A projection as stored: without its document id, which is in its key. */
+function encodeProjection({ documentId: _, ...stored }: RowProjection): Uint8Array {
+  return encoder.encode(JSON.stringify(stored))
+}
+
+function decodeProjection(documentId: string, data: Uint8Array): RowProjection | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(decoder.decode(data))
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
   const record = value as Record<string, unknown>
+  record.documentId = documentId
+  return isProjection(record) ? record : undefined
+}
+
+function isProjection(
+  record: Record<string, unknown>,
+): record is Record<string, unknown> & RowProjection {
   return (
-    typeof record.documentId === 'string' &&
     typeof record.table === 'string' &&
     typeof record.id === 'string' &&
     typeof record.deleted === 'boolean' &&
@@ -213,7 +230,7 @@ export class RowStore {
       documentId,
       saves: [
         [chunkKey, chunk],
-        [projectionKey(documentId), encoder.encode(JSON.stringify(projection))],
+        [projectionKey(documentId), encodeProjection(projection)],
       ],
       removes: compact ? entry.chunkKeys : [],
     }
@@ -272,13 +289,8 @@ export class RowStore {
     for (const { key, data } of await this.#storage.loadRange([projectionPrefix])) {
       const documentId = key[1]
       if (documentId === undefined) continue
-      let projection: unknown
-      try {
-        projection = data ? JSON.parse(decoder.decode(data)) : undefined
-      } catch {
-        projection = undefined
-      }
-      if (isProjection(projection)) this.#projections.set(documentId, projection)
+      const projection = data && decodeProjection(documentId, data)
+      if (projection) this.#projections.set(documentId, projection)
       else stale.add(documentId)
     }
     const journals = await this.#storage.loadRange(journalPrefix)
@@ -318,9 +330,6 @@ export class RowStore {
       return
     }
     this.#projections.set(documentId, result.projection)
-    await this.#storage.save(
-      projectionKey(documentId),
-      encoder.encode(JSON.stringify(result.projection)),
-    )
+    await this.#storage.save(projectionKey(documentId), encodeProjection(result.projection))
   }
 }
