@@ -45,10 +45,9 @@ export interface DeleteConflict {
 export type Conflict = FieldConflict | DeleteConflict
 
 function writerOf(change: Automerge.DecodedChange | undefined): Writer {
-  const metadata = change
-    ? readChangeMetadata(change)
-    : { user: 'unknown', device: 'unknown', time: 0 }
-  return { user: metadata.user, device: metadata.device, time: metadata.time }
+  if (!change) return { user: 'unknown', device: 'unknown', time: 0 }
+  const { user, device, time } = readChangeMetadata(change)
+  return { user, device, time }
 }
 
 /**

@@ -39,8 +39,8 @@ function projectionKey(documentId: string): StorageKey {
   return [projectionPrefix, documentId]
 }
 
-function headsKey(heads: Automerge.Heads): string {
-  return heads.length > 0 ? heads.join('.') : 'empty'
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((head, index) => head === b[index])
 }
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
@@ -163,7 +163,7 @@ export class RowStore {
       if (entry) entry.doc = doc
       const heads = Automerge.getHeads(doc)
       const current = this.#projections.get(documentId)
-      if (entry && current && headsKey(heads) === headsKey(before)) {
+      if (entry && current && sameHeads(heads, before)) {
         return { ok: true, projection: current, changed: false }
       }
       const next: CachedDocument<RowDocument> = entry ?? { doc, persistedHeads: [], chunkKeys: [] }
@@ -217,11 +217,14 @@ export class RowStore {
   ): Promise<void> {
     const heads = Automerge.getHeads(entry.doc)
     const compact = entry.chunkKeys.length >= compactAfterChunks
+    // Named by a change that no earlier chunk holds (a new head), so chunk keys never collide
+    // and stay short however many concurrent heads a row has.
+    const newHead = heads.find((head) => !entry.persistedHeads.includes(head)) ?? 'empty'
     const chunkKey: StorageKey = [
       documentPrefix,
       documentId,
       compact ? 'snapshot' : 'incremental',
-      headsKey(heads),
+      newHead,
     ]
     const chunk = compact
       ? Automerge.save(entry.doc)
