@@ -4,10 +4,15 @@ import {
   openDatabase,
   RowExistsError,
   RowNotFoundError,
-  type Conflict,
   type Database,
 } from '@rowsync/client'
-import { defineSchema, rowDocumentId, toRowId, type FieldValue } from '@rowsync/schema'
+import {
+  defineSchema,
+  rowDocumentId,
+  toRowId,
+  type Conflict,
+  type FieldValue,
+} from '@rowsync/schema'
 import fc from 'fast-check'
 import { expect, it } from 'vitest'
 

@@ -1,3 +1,17 @@
+import {
+  changeOptions,
+  type ChangeKind,
+  describeConflicts,
+  type Conflict,
+  projectRow,
+  toStoredValue,
+  writeValues,
+  type RowDocument,
+  rowSkeleton,
+  rowHistory,
+  type HistoryEvent,
+  type RowProjection,
+} from '@rowsync/schema'
 import * as Automerge from '@automerge/automerge'
 import type { StorageAdapterInterface } from '@automerge/automerge-repo/slim'
 import {
@@ -16,13 +30,6 @@ import {
 import { silentLogger, type Logger } from './Logger.ts'
 import { RowExistsError } from './RowExistsError.ts'
 import { RowNotFoundError } from './RowNotFoundError.ts'
-import { changeOptions, type ChangeKind } from './rows/ChangeMetadata.ts'
-import { describeConflicts, type Conflict } from './rows/describeConflicts.ts'
-import { projectRow } from './rows/projectRow.ts'
-import { toStoredValue, writeValues, type RowDocument } from './rows/RowDocument.ts'
-import { rowSkeleton } from './rows/rowSkeleton.ts'
-import { rowHistory, type HistoryEvent } from './rows/rowHistory.ts'
-import type { RowProjection } from './rows/RowProjection.ts'
 import { RowStore } from './store/RowStore.ts'
 import { Table, type Row, type TableHost } from './Table.ts'
 

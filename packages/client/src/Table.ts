@@ -1,7 +1,7 @@
+import { type RowProjection } from '@rowsync/schema'
 import type { FieldValue, RowId, TableSchema } from '@rowsync/schema'
 import { compileQuery, type Query, type Where } from './query/Query.ts'
 import { selectFirst } from './query/selectFirst.ts'
-import type { RowProjection } from './rows/RowProjection.ts'
 
 /** A row as apps read it: its id and its field values, frozen. */
 export type Row<V = Record<string, FieldValue>> = Readonly<{ id: string } & V>

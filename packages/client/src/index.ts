@@ -9,14 +9,5 @@ export { silentLogger, type Logger } from './Logger.ts'
 export type { Condition, OrderBy, Query, Where } from './query/Query.ts'
 export { RowExistsError } from './RowExistsError.ts'
 export { RowNotFoundError } from './RowNotFoundError.ts'
-export type { ChangeKind } from './rows/ChangeMetadata.ts'
-export type {
-  Conflict,
-  ConflictValue,
-  DeleteConflict,
-  FieldConflict,
-  Writer,
-} from './rows/describeConflicts.ts'
-export type { FieldChange, HistoryEvent } from './rows/rowHistory.ts'
 export { MemoryStorageAdapter } from './storage/MemoryStorageAdapter.ts'
 export { Table, type InsertOptions, type Row } from './Table.ts'

@@ -27,3 +27,29 @@ export {
   type ValidationMode,
   type ValidationResult,
 } from './validateRow.ts'
+export { ChangeGraph } from './rows/ChangeGraph.ts'
+export {
+  changeOptions,
+  readChangeMetadata,
+  type ChangeKind,
+  type ChangeMetadata,
+} from './rows/ChangeMetadata.ts'
+export {
+  describeConflicts,
+  type Conflict,
+  type ConflictValue,
+  type DeleteConflict,
+  type FieldConflict,
+  type Writer,
+} from './rows/describeConflicts.ts'
+export { concurrentValues, editsConcurrentWithDelete, projectRow } from './rows/projectRow.ts'
+export {
+  isMetaKey,
+  readStoredValue,
+  toStoredValue,
+  writeValues,
+  type RowDocument,
+} from './rows/RowDocument.ts'
+export { rowHistory, type FieldChange, type HistoryEvent } from './rows/rowHistory.ts'
+export type { ProjectionResult, RowProjection } from './rows/RowProjection.ts'
+export { rowSkeleton, skeletonMessage } from './rows/rowSkeleton.ts'

@@ -1,8 +1,7 @@
+import { type RowDocument, type ProjectionResult, type RowProjection } from '@rowsync/schema'
 import * as Automerge from '@automerge/automerge'
 import type { StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
 import type { Logger } from '../Logger.ts'
-import type { RowDocument } from '../rows/RowDocument.ts'
-import type { ProjectionResult, RowProjection } from '../rows/RowProjection.ts'
 import { CommitQueue, journalPrefix, type CommitWrite } from './CommitQueue.ts'
 import { DocumentCache, type CachedDocument } from './DocumentCache.ts'
 

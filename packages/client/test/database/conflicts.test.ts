@@ -1,10 +1,10 @@
+import { type DeleteConflict, type FieldConflict } from '@rowsync/schema'
 import { defineSchema, ValidationError } from '@rowsync/schema'
 import type { FieldValue } from '@rowsync/schema'
 import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/Database.ts'
 import { RowNotFoundError } from '../../src/RowNotFoundError.ts'
 import { MemoryStorageAdapter } from '../../src/storage/MemoryStorageAdapter.ts'
-import type { DeleteConflict, FieldConflict } from '../../src/rows/describeConflicts.ts'
 import { exchange } from '../../src/testing/exchange.ts'
 import { openTestDatabase } from '../fixtures.ts'
 

@@ -1,13 +1,8 @@
 import * as Automerge from '@automerge/automerge'
-import {
-  isRowId,
-  rowDocumentId,
-  validateRow,
-  ValidationError,
-  type FieldValue,
-  type Schema,
-  type TableSchema,
-} from '@rowsync/schema'
+import { isRowId, rowDocumentId } from '../rowDocumentId.ts'
+import type { FieldValue, Schema, TableSchema } from '../Schema.ts'
+import { validateRow } from '../validateRow.ts'
+import { ValidationError } from '../ValidationError.ts'
 import { ChangeGraph } from './ChangeGraph.ts'
 import { isMetaKey, readStoredValue, type RowDocument } from './RowDocument.ts'
 import type { ProjectionResult } from './RowProjection.ts'

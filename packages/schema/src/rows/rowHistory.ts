@@ -1,5 +1,5 @@
 import * as Automerge from '@automerge/automerge'
-import type { FieldValue } from '@rowsync/schema'
+import type { FieldValue } from '../Schema.ts'
 import { ChangeGraph } from './ChangeGraph.ts'
 import { skeletonMessage } from './rowSkeleton.ts'
 import { readChangeMetadata, type ChangeKind } from './ChangeMetadata.ts'

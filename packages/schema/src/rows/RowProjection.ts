@@ -1,4 +1,4 @@
-import type { FieldValue } from '@rowsync/schema'
+import type { FieldValue } from '../Schema.ts'
 
 /**
  * What queries need of a row, derived from its document and persisted beside it so a device

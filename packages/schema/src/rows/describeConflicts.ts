@@ -1,5 +1,5 @@
 import type * as Automerge from '@automerge/automerge'
-import type { FieldValue } from '@rowsync/schema'
+import type { FieldValue } from '../Schema.ts'
 import { ChangeGraph } from './ChangeGraph.ts'
 import { readChangeMetadata } from './ChangeMetadata.ts'
 import { concurrentValues, editsConcurrentWithDelete } from './projectRow.ts'

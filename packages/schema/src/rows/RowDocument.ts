@@ -1,5 +1,5 @@
 import * as Automerge from '@automerge/automerge'
-import type { FieldSchema, FieldValue, TableSchema } from '@rowsync/schema'
+import type { FieldSchema, FieldValue, TableSchema } from '../Schema.ts'
 
 /**
  * The layout of a row document: flat, one key per field, plus three keys that start with `_`

@@ -1,5 +1,6 @@
 import * as Automerge from '@automerge/automerge'
-import type { RowDocumentId, RowId, TableSchema } from '@rowsync/schema'
+import type { RowDocumentId, RowId } from '../rowDocumentId.ts'
+import type { TableSchema } from '../Schema.ts'
 import bs58check from 'bs58check'
 import type { RowDocument } from './RowDocument.ts'
 
