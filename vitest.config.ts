@@ -1,6 +1,5 @@
 import { defineConfig } from 'vitest/config'
 
-// The relay joins this list with its first test (packages/relay is still empty).
 const packages = ['schema', 'policies', 'client', 'relay']
 
 export default defineConfig({

@@ -53,3 +53,18 @@ export {
 export { rowHistory, type FieldChange, type HistoryEvent } from './rows/rowHistory.ts'
 export type { ProjectionResult, RowProjection } from './rows/RowProjection.ts'
 export { rowSkeleton, skeletonMessage } from './rows/rowSkeleton.ts'
+export { canRead } from './permissions/canRead.ts'
+export { canWrite } from './permissions/canWrite.ts'
+export {
+  parsePermissionRules,
+  type PermissionRulesResult,
+} from './permissions/parsePermissionRules.ts'
+export type {
+  Access,
+  PermissionRules,
+  RoleGrant,
+  RowScope,
+  TableGrant,
+} from './permissions/PermissionRules.ts'
+export { readableTables } from './permissions/readableTables.ts'
+export type { UserIdentity } from './permissions/UserIdentity.ts'

@@ -1,0 +1,221 @@
+import { createServer, type IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { join } from 'node:path'
+import * as Automerge from '@automerge/automerge'
+import {
+  Repo,
+  type DocumentId,
+  type PeerId,
+  type RepoMessage,
+} from '@automerge/automerge-repo/slim'
+import type { RowDocument, UserIdentity } from '@rowsync/schema'
+import type { Logger } from 'pino'
+import { WebSocketServer } from 'ws'
+import { createTokenVerifier } from './auth/createTokenVerifier.ts'
+import { isOriginAllowed } from './auth/isOriginAllowed.ts'
+import { selectSubprotocol } from './auth/selectSubprotocol.ts'
+import { tokenFromRequest } from './auth/tokenFromRequest.ts'
+import type { RelayConfig } from './config/RelayConfig.ts'
+import { createHttpApp } from './http/createHttpApp.ts'
+import { RelayMetrics } from './http/RelayMetrics.ts'
+import { RelayStorageAdapter } from './storage/RelayStorageAdapter.ts'
+import {
+  RelayNetworkAdapter,
+  type InspectVerdict,
+  type RelayPeer,
+} from './sync/RelayNetworkAdapter.ts'
+import { relayWebSocketServerOptions } from './sync/network/relayWebSocketServerOptions.ts'
+import { RowGuard } from './sync/RowGuard.ts'
+
+/** What {@link startRelay} needs to serve one relay. */
+export interface StartRelayOptions {
+  readonly config: RelayConfig
+  /** The port to listen on; 0 picks a free one. */
+  readonly port: number
+  /** Where the embedded storage lives; created if missing. */
+  readonly dataDirectory: string
+  /** The HS256 token secret, from env RELAY_AUTH_SECRET only (never the config file). */
+  readonly authSecret: string | undefined
+  readonly logger: Logger
+  /** The interface to listen on. Default `0.0.0.0`. */
+  readonly host?: string
+}
+
+/** A running relay. */
+export interface RunningRelay {
+  /** The relay's HTTP base URL; the sync WebSocket is at `/sync`. */
+  readonly url: string
+  /** Stops accepting, flushes storage and closes; acknowledged data survives a restart. */
+  close(): Promise<void>
+}
+
+/** The WebSocket path of sync. */
+export const syncPath = '/sync'
+
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+  )
+}
+
+/** The Automerge changes a sync-carrying message brings, or an error naming why it is unreadable. */
+function changesOf(message: RepoMessage): Uint8Array[] | Error {
+  if (message.type !== 'sync' && message.type !== 'request') return []
+  try {
+    return Automerge.decodeSyncMessage(message.data).changes
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error))
+  }
+}
+
+/**
+ * Starts the relay: the HTTP API and WebSocket sync (automerge-repo's protocol at `/sync`) on
+ * one port, with embedded LMDB storage under `dataDirectory`. Every upgrade is authenticated
+ * and Origin-checked before the WebSocket exists; every document request is authorized per
+ * row; every change is validated against the schema and the user's write permission before
+ * the relay's repo sees it.
+ * @param options - see {@link StartRelayOptions}
+ * @throws when storage cannot be opened or the port cannot be bound
+ */
+export async function startRelay(options: StartRelayOptions): Promise<RunningRelay> {
+  const { config, logger } = options
+  const { limits } = config
+  const storage = await RelayStorageAdapter.open(join(options.dataDirectory, 'relay'))
+  const metrics = new RelayMetrics()
+  const verifier = createTokenVerifier({
+    ...(options.authSecret === undefined ? {} : { secret: options.authSecret }),
+    ...config.auth,
+    logger,
+  })
+  let accepting = true
+  const usersByPeer = new Map<PeerId, UserIdentity>()
+
+  // The guard reads the repo's live documents; the repo asks the guard who may read what.
+  const guard = new RowGuard({
+    schema: config.schema,
+    rules: config.permissions,
+    storage,
+    current: (documentId) => liveDocument(documentId),
+  })
+  function liveDocument(documentId: string): Automerge.Doc<RowDocument> | undefined {
+    const handle = repo.handles[documentId as DocumentId]
+    return handle?.isReady() ? (handle.doc() as Automerge.Doc<RowDocument>) : undefined
+  }
+
+  const inspect = async (peer: RelayPeer, message: RepoMessage): Promise<InspectVerdict> => {
+    usersByPeer.set(peer.peerId, peer.user)
+    const changes = changesOf(message)
+    if (changes instanceof Error) return { refuse: `unreadable sync message: ${changes.message}` }
+    if (changes.length === 0 || !('documentId' in message)) return 'pass'
+    const check = await guard.checkChanges(peer.user, message.documentId, changes)
+    if (!check.ok) return { refuse: check.reason }
+    // A new row: adopt the checked document so its handle is ready (and stored) before the
+    // sync message reaches a handle that found nothing in storage and gave up.
+    if (check.created) repo.import(check.created, { docId: message.documentId }).doneLoading()
+    guard.forget(message.documentId)
+    logger.debug(
+      { user: peer.user.id, documentId: message.documentId, changes: changes.length },
+      'Accepted changes',
+    )
+    return 'pass'
+  }
+
+  const network = new RelayNetworkAdapter({
+    logger,
+    inspect,
+    maxFrameBytes: limits.maxFrameBytes,
+    messagesPerSecondPerPeer: limits.messagesPerSecondPerPeer,
+    bytesPerSecondPerPeer: limits.bytesPerSecondPerPeer,
+    peersPerUser: limits.peersPerUser,
+    maxConnections: limits.maxConnections,
+  })
+  network.on('refused', ({ user, documentId, reason }) => {
+    metrics.refusedChanges.inc({ reason: 'refused' })
+    logger.warn({ user: user.id, documentId, reason }, 'Refused a message')
+  })
+  network.on('peer-disconnected', ({ peerId }) => usersByPeer.delete(peerId))
+
+  const repo = new Repo({
+    storage,
+    network: [network],
+    peerId: 'rowsync-relay' as PeerId,
+    shareConfig: {
+      // The relay never offers documents; a peer gets a row only by asking for it.
+      announce: () => Promise.resolve(false),
+      access: async (peerId, documentId) => {
+        const user = usersByPeer.get(peerId)
+        if (!user) return false
+        if (await guard.mayRead(user, documentId)) return true
+        // A row the relay does not hold yet may be created by a writer; its changes are checked.
+        return !(await guard.holds(documentId)) && guard.mayCreate(user)
+      },
+    },
+  })
+
+  const app = createHttpApp({
+    logger,
+    verifier,
+    origins: config.origins,
+    metrics,
+    isReady: () => accepting,
+    demo: {
+      enabled: config.demo.enabled,
+      secret: options.authSecret,
+      users: config.demo.users.map((user) => ({ id: user.id, roles: [...user.roles] })),
+    },
+  })
+  const server = createServer(app)
+  const sockets = new WebSocketServer({
+    ...relayWebSocketServerOptions({ maxFrameBytes: limits.maxFrameBytes }),
+    noServer: true,
+    handleProtocols: (offered) => selectSubprotocol(offered),
+  })
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void (async () => {
+      const path = new URL(request.url ?? '/', 'http://relay').pathname
+      if (!accepting) return refuseUpgrade(socket, 503, 'Service Unavailable')
+      if (path !== syncPath) return refuseUpgrade(socket, 404, 'Not Found')
+      if (!isOriginAllowed(request.headers.origin, config.origins)) {
+        return refuseUpgrade(socket, 403, 'Forbidden')
+      }
+      const token = tokenFromRequest(request)
+      const result = token === undefined ? undefined : await verifier.verify(token)
+      if (!result?.ok) return refuseUpgrade(socket, 401, 'Unauthorized')
+      sockets.handleUpgrade(request, socket, head, (webSocket) => {
+        network.accept(webSocket, result.user)
+      })
+    })().catch((error: unknown) => {
+      logger.error({ error }, 'WebSocket upgrade failed')
+      socket.destroy()
+    })
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : options.port
+  const url = `http://${options.host === undefined || options.host === '0.0.0.0' ? 'localhost' : options.host}:${port}`
+  logger.info({ url, dataDirectory: options.dataDirectory }, 'Relay listening')
+
+  return {
+    url,
+    close: async () => {
+      if (!accepting) return
+      accepting = false
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const client of sockets.clients) client.close(1001, 'relay shutting down')
+      network.disconnect()
+      server.closeAllConnections()
+      await closed
+      // Only documents that finished loading have anything to flush; Repo.shutdown would
+      // also try the handles of ids peers asked for in vain, and throw.
+      const ready = Object.values(repo.handles).filter((handle) => handle.isReady())
+      await repo.flush(ready.map((handle) => handle.documentId))
+      await storage.close()
+      logger.info('Relay closed')
+    },
+  }
+}

@@ -1,0 +1,26 @@
+import type { RowValues } from '../Schema.ts'
+import { isRowInScope } from './isRowInScope.ts'
+import type { PermissionRules } from './PermissionRules.ts'
+import { tableGrantsOf } from './tableGrantsOf.ts'
+import type { UserIdentity } from './UserIdentity.ts'
+
+/**
+ * Checks whether a user may write one row: some role of the user grants `write` on the table
+ * with a row scope the row's values fall in. To authorize a change, check the row as stored
+ * and the row after the change, so a writer can neither take over a row outside its scope
+ * nor move a row out of it. Unknown roles and tables grant nothing.
+ * @param rules - validated permission rules
+ * @param user - the user
+ * @param table - the table of the row
+ * @param values - the row's field values
+ */
+export function canWrite(
+  rules: PermissionRules,
+  user: UserIdentity,
+  table: string,
+  values: RowValues,
+): boolean {
+  return tableGrantsOf(rules, user, table).some(
+    (grant) => grant.access === 'write' && isRowInScope(rules, user, table, grant.rows, values),
+  )
+}
