@@ -306,32 +306,38 @@ export class RowStore {
         )
       }
     }
-    for (const documentId of stale) await this.#rebuild(documentId)
-    for (const { key } of journals) await this.#storage.remove(key)
+    let rebuilt = true
+    for (const documentId of stale) rebuilt = (await this.#rebuild(documentId)) && rebuilt
+    // Journals stay until every document they name is rebuilt, so the next open tries again.
+    if (rebuilt) for (const { key } of journals) await this.#storage.remove(key)
   }
 
-  async #rebuild(documentId: string): Promise<void> {
+  /** Re-derives a projection from its document; a row that cannot be derived is hidden. */
+  async #rebuild(documentId: string): Promise<boolean> {
     let entry: CachedDocument<RowDocument> | undefined
     try {
       entry = await this.#loadDocument(documentId)
     } catch (error) {
+      this.#projections.delete(documentId)
       this.#logger.warn({ documentId, error }, 'Stored row document cannot be loaded')
-      return
+      return false
     }
     if (!entry) {
       this.#projections.delete(documentId)
       await this.#storage.remove(projectionKey(documentId))
-      return
+      return true
     }
     const result = this.#project(documentId, entry.doc)
     if (!result.ok) {
+      this.#projections.delete(documentId)
       this.#logger.warn(
         { documentId, reason: result.reason },
         'Stored row document is not a valid row',
       )
-      return
+      return false
     }
     this.#projections.set(documentId, result.projection)
     await this.#storage.save(projectionKey(documentId), encodeProjection(result.projection))
+    return true
   }
 }
