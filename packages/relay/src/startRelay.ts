@@ -16,8 +16,13 @@ import { isOriginAllowed } from './auth/isOriginAllowed.ts'
 import { selectSubprotocol } from './auth/selectSubprotocol.ts'
 import { tokenFromRequest } from './auth/tokenFromRequest.ts'
 import type { RelayConfig } from './config/RelayConfig.ts'
+import { createFeedRouter } from './feed/createFeedRouter.ts'
+import { Feed } from './feed/Feed.ts'
+import { NotifyingStorageAdapter } from './feed/NotifyingStorageAdapter.ts'
+import { RowDocuments } from './feed/RowDocuments.ts'
 import { createHttpApp } from './http/createHttpApp.ts'
 import { RelayMetrics } from './http/RelayMetrics.ts'
+import { createRowsRouter } from './http/rows/createRowsRouter.ts'
 import { RelayStorageAdapter } from './storage/RelayStorageAdapter.ts'
 import {
   RelayNetworkAdapter,
@@ -73,7 +78,9 @@ function changesOf(message: RepoMessage): Uint8Array[] | Error {
  * one port, with embedded LMDB storage under `dataDirectory`. Every upgrade is authenticated
  * and Origin-checked before the WebSocket exists; every document request is authorized per
  * row; every change is validated against the schema and the user's write permission before
- * the relay's repo sees it.
+ * the relay's repo sees it. Every change the repo saves is recorded in the feed, which the
+ * authenticated API serves with the snapshot and the rows API (`createFeedRouter`,
+ * `createRowsRouter`).
  * @param options - see {@link StartRelayOptions}
  * @throws when storage cannot be opened or the port cannot be bound
  */
@@ -101,6 +108,23 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
     const handle = repo.handles[documentId as DocumentId]
     return handle?.isReady() ? (handle.doc() as Automerge.Doc<RowDocument>) : undefined
   }
+
+  // The feed records a row after the repo saved its change, whichever way the change came
+  // (sync, HTTP write); see NotifyingStorageAdapter for why saves and not handle events.
+  const documents = new RowDocuments({ schema: config.schema, storage, live: liveDocument })
+  const feed = await Feed.open({
+    storage,
+    logger,
+    project: (documentId) => documents.project(documentId),
+  })
+  const repoStorage = new NotifyingStorageAdapter(
+    storage,
+    async (documentId) => {
+      guard.forget(documentId)
+      await feed.record(documentId)
+    },
+    logger,
+  )
 
   const inspect = async (peer: RelayPeer, message: RepoMessage): Promise<InspectVerdict> => {
     usersByPeer.set(peer.peerId, peer.user)
@@ -136,7 +160,7 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
   network.on('peer-disconnected', ({ peerId }) => usersByPeer.delete(peerId))
 
   const repo = new Repo({
-    storage,
+    storage: repoStorage,
     network: [network],
     peerId: 'rowsync-relay' as PeerId,
     shareConfig: {
@@ -163,7 +187,18 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
       secret: options.authSecret,
       users: config.demo.users.map((user) => ({ id: user.id, roles: [...user.roles] })),
     },
+    routes: [
+      createFeedRouter({ feed, documents, rules: config.permissions, logger }),
+      createRowsRouter({
+        schema: config.schema,
+        rules: config.permissions,
+        repo,
+        documents,
+        feed,
+      }),
+    ],
   })
+  await feed.backfill()
   const server = createServer(app)
   const sockets = new WebSocketServer({
     ...relayWebSocketServerOptions({ maxFrameBytes: limits.maxFrameBytes }),
@@ -214,6 +249,7 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
       // also try the handles of ids peers asked for in vain, and throw.
       const ready = Object.values(repo.handles).filter((handle) => handle.isReady())
       await repo.flush(ready.map((handle) => handle.documentId))
+      await feed.close()
       await storage.close()
       logger.info('Relay closed')
     },
