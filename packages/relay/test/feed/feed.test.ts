@@ -15,7 +15,7 @@ import {
   tina,
   tom,
   type TestUser,
-} from './testRelay.ts'
+} from '../testRelay.ts'
 
 // GET /v1/feed on a real relay on loopback: one entry per row in sequence order, paged,
 // filtered by read permission, and numbered by a sequence that survives restarts.

@@ -3,7 +3,7 @@ import type { RowDocument } from '@rowsync/schema'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FeedBody } from '../../src/feed/createFeedRouter.ts'
 import { readSnapshot } from './readSnapshot.ts'
-import { ada, type Api, dana, nobody, rowPath, startTestRelay, tom } from './testRelay.ts'
+import { ada, type Api, dana, nobody, rowPath, startTestRelay, tom } from '../testRelay.ts'
 
 // GET /v1/snapshot on a real relay on loopback: the readable rows' documents, streamed with a
 // header for progress and the feed position to continue from.

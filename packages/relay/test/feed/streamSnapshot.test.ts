@@ -10,7 +10,7 @@ import { RowDocuments } from '../../src/feed/RowDocuments.ts'
 import { streamSnapshot } from '../../src/feed/streamSnapshot.ts'
 import { RelayStorageAdapter } from '../../src/storage/RelayStorageAdapter.ts'
 import { readSnapshot } from './readSnapshot.ts'
-import { documentIdOf, relayConfig, rowDocument } from './testRelay.ts'
+import { documentIdOf, relayConfig, rowDocument } from '../testRelay.ts'
 
 // streamSnapshot against real storage and a sink that drains slowly: it writes one chunk at a
 // time when the sink asks it to wait, and stops when the sink goes away.

@@ -15,7 +15,7 @@ import {
   startTestRelay,
   tina,
   tom,
-} from '../feed/testRelay.ts'
+} from '../testRelay.ts'
 
 // The rows API for integrations on a real relay on loopback: reads and writes authorized like
 // sync, validated like every write, and carried through the repo to connected peers.

@@ -1,9 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import * as Automerge from '@automerge/automerge'
-import { Repo, type DocumentId } from '@automerge/automerge-repo'
-import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
+import type { DocumentId } from '@automerge/automerge-repo'
 import {
   changeOptions,
   rowDocumentId,
@@ -13,76 +9,21 @@ import {
   type FieldValue,
   type RowDocument,
 } from '@rowsync/schema'
-import { pino } from 'pino'
 import { WebSocket } from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
-import { mintDemoToken } from '../../src/auth/mintDemoToken.ts'
-import { exampleConfig } from '../../src/config/exampleConfig.ts'
-import { parseRelayConfig } from '../../src/config/parseRelayConfig.ts'
 import type { RelayConfig } from '../../src/config/RelayConfig.ts'
-import { startRelay, type RunningRelay } from '../../src/startRelay.ts'
+import { startTestRelay, users } from '../testRelay.ts'
 
 // Stock automerge-repo clients (the published packages, no Rowsync client code) against a real
 // relay on loopback: they sync rows they may read, get nothing else, and cannot change rows
 // they may only read.
 
-const secret = 'test-secret-for-the-relay-suite'
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-function relayConfig(): RelayConfig {
-  const result = parseRelayConfig(exampleConfig)
-  if (!result.ok) throw new Error(JSON.stringify(result.issues))
-  return result.config
-}
-
-/** A logger whose lines tests can wait for. */
-function watchedLogger() {
-  const waiters: Array<{ message: string; resolve: () => void }> = []
-  const logger = pino(
-    { level: 'debug' },
-    {
-      write(line: string) {
-        const { msg } = JSON.parse(line) as { msg: string }
-        for (const waiter of waiters.filter((w) => w.message === msg)) waiter.resolve()
-      },
-    },
-  )
-  const logged = (message: string) =>
-    new Promise<void>((resolve) => waiters.push({ message, resolve }))
-  return { logger, logged }
-}
-
-async function setup(dataDirectory?: string) {
-  const config = relayConfig()
-  const { logger, logged } = watchedLogger()
-  const directory = dataDirectory ?? (await mkdtemp(join(tmpdir(), 'rowsync-relay-')))
-  const relay: RunningRelay = await startRelay({
-    config,
-    port: 0,
-    host: '127.0.0.1',
-    dataDirectory: directory,
-    authSecret: secret,
-    logger,
-  })
-  cleanups.push(async () => {
-    await relay.close()
-    if (!dataDirectory) await rm(directory, { recursive: true, force: true })
-  })
-  const connect = async (user: string, roles: string[]) => {
-    const token = await mintDemoToken(secret, { id: user, roles })
-    const adapter = new WebSocketClientAdapter(
-      `${relay.url.replace('http', 'ws')}/sync?token=${token}`,
-    )
-    const repo = new Repo({ network: [adapter] })
-    cleanups.push(() => repo.shutdown())
-    await repo.networkSubsystem.whenReady()
-    return repo
-  }
-  return { config, relay, connect, logged, directory }
-}
+const setup = (dataDirectory?: string) => startTestRelay(cleanups, dataDirectory)
 
 /** Row document bytes as any Automerge writer could make them, following the row layout. */
 function rowBytes(
@@ -110,20 +51,20 @@ function rowBytes(
 describe('a stock automerge-repo client', () => {
   it('creates a row it may write and another user who may read it receives it', async () => {
     const { config, connect, logged } = await setup()
-    const dana = await connect('dana', ['dispatcher'])
+    const dana = await connect(users.dana)
     const { documentId, bytes } = rowBytes(config, 'customers', 'c-1', { name: 'Acme' })
     const accepted = logged('Accepted changes')
     dana.import<RowDocument>(bytes, { docId: documentId })
     await accepted
 
-    const tom = await connect('tom', ['technician'])
+    const tom = await connect(users.tom)
     const found = await tom.find<RowDocument>(documentId)
     expect(String(found.doc().name)).toBe('Acme')
   })
 
   it('gets nothing for a row it may not read', async () => {
     const { config, connect, logged } = await setup()
-    const dana = await connect('dana', ['dispatcher'])
+    const dana = await connect(users.dana)
     const { documentId, bytes } = rowBytes(config, 'workOrders', 'wo-1', {
       title: 'Fix pump',
       technician: 'tina',
@@ -132,19 +73,19 @@ describe('a stock automerge-repo client', () => {
     dana.import<RowDocument>(bytes, { docId: documentId })
     await accepted
 
-    const tom = await connect('tom', ['technician'])
+    const tom = await connect(users.tom)
     await expect(tom.find(documentId)).rejects.toThrow(/unavailable/)
   })
 
   it('cannot change a row it may only read', async () => {
     const { config, connect, logged } = await setup()
-    const dana = await connect('dana', ['dispatcher'])
+    const dana = await connect(users.dana)
     const { documentId, bytes } = rowBytes(config, 'customers', 'c-1', { name: 'Acme' })
     const accepted = logged('Accepted changes')
     const created = dana.import<RowDocument>(bytes, { docId: documentId })
     await accepted
 
-    const tom = await connect('tom', ['technician'])
+    const tom = await connect(users.tom)
     const found = await tom.find<RowDocument>(documentId)
     const refused = logged('Refused a message')
     found.change((draft) => {
@@ -152,7 +93,7 @@ describe('a stock automerge-repo client', () => {
     })
     await refused
     // Dana still sees the original name: the relay refused Tom's change and forwarded nothing.
-    const check = await connect('ada', ['auditor'])
+    const check = await connect(users.ada)
     const seen = await check.find<RowDocument>(documentId)
     expect(String(seen.doc().name)).toBe('Acme')
     expect(String(created.doc().name)).toBe('Acme')
@@ -171,7 +112,7 @@ describe('a stock automerge-repo client', () => {
 
   it('cannot store a change that breaks the schema', async () => {
     const { config, connect, logged } = await setup()
-    const dana = await connect('dana', ['dispatcher'])
+    const dana = await connect(users.dana)
     const { documentId, bytes } = rowBytes(config, 'workOrders', 'wo-1', { title: 'Fix pump' })
     const accepted = logged('Accepted changes')
     const created = dana.import<RowDocument>(bytes, { docId: documentId })
@@ -181,13 +122,13 @@ describe('a stock automerge-repo client', () => {
       draft.priority = 'urgent'
     })
     await refused
-    const ada = await connect('ada', ['auditor'])
+    const ada = await connect(users.ada)
     expect((await ada.find<RowDocument>(documentId)).doc().priority).toBeUndefined()
   })
 
   it('cannot create a work order assigned to another technician', async () => {
     const { config, connect, logged } = await setup()
-    const tom = await connect('tom', ['technician'])
+    const tom = await connect(users.tom)
     const { documentId, bytes } = rowBytes(config, 'workOrders', 'wo-2', {
       title: 'Not mine',
       technician: 'tina',
@@ -196,13 +137,13 @@ describe('a stock automerge-repo client', () => {
     tom.import<RowDocument>(bytes, { docId: documentId })
     await refused
     // Ada may read every work order, so she would get it if the relay had stored it.
-    const ada = await connect('ada', ['auditor'])
+    const ada = await connect(users.ada)
     await expect(ada.find(documentId)).rejects.toThrow(/unavailable/)
   })
 
   it('still has a row after the relay restarts', async () => {
     const first = await setup()
-    const dana = await first.connect('dana', ['dispatcher'])
+    const dana = await first.connect(users.dana)
     const { documentId, bytes } = rowBytes(first.config, 'customers', 'c-9', { name: 'Kept' })
     const accepted = first.logged('Accepted changes')
     dana.import<RowDocument>(bytes, { docId: documentId })
@@ -210,7 +151,7 @@ describe('a stock automerge-repo client', () => {
     await first.relay.close()
 
     const second = await setup(first.directory)
-    const ada = await second.connect('ada', ['auditor'])
+    const ada = await second.connect(users.ada)
     expect(String((await ada.find<RowDocument>(documentId)).doc().name)).toBe('Kept')
   })
 })

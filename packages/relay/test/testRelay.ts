@@ -14,11 +14,11 @@ import {
   type RowDocument,
 } from '@rowsync/schema'
 import { pino } from 'pino'
-import { mintDemoToken } from '../../src/auth/mintDemoToken.ts'
-import { exampleConfig } from '../../src/config/exampleConfig.ts'
-import { parseRelayConfig } from '../../src/config/parseRelayConfig.ts'
-import type { RelayConfig } from '../../src/config/RelayConfig.ts'
-import { startRelay, type RunningRelay } from '../../src/startRelay.ts'
+import { mintDemoToken } from '../src/auth/mintDemoToken.ts'
+import { exampleConfig } from '../src/config/exampleConfig.ts'
+import { parseRelayConfig } from '../src/config/parseRelayConfig.ts'
+import type { RelayConfig } from '../src/config/RelayConfig.ts'
+import { startRelay, type RunningRelay } from '../src/startRelay.ts'
 
 // A real relay on loopback (the example field-service config) for the feed, snapshot and rows
 // tests, with HTTP and stock automerge-repo clients acting as the example's users.
@@ -37,6 +37,9 @@ export const tina: TestUser = { id: 'tina', roles: ['technician'] }
 export const ada: TestUser = { id: 'ada', roles: ['auditor'] }
 /** A user whose roles grant nothing. */
 export const nobody: TestUser = { id: 'nobody', roles: [] }
+
+/** The example database's demo users by name. */
+export const users = { dana, tom, tina, ada }
 
 /** An HTTP response: status and JSON body (undefined when there is none), typed by the caller. */
 export interface ApiResponse<Body> {
