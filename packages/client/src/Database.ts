@@ -15,8 +15,10 @@ import {
 import * as Automerge from '@automerge/automerge'
 import type { StorageAdapterInterface } from '@automerge/automerge-repo/slim'
 import {
+  isRowId,
   rowDocumentId,
   toRowId,
+  type DocumentRecord,
   validateRow,
   ValidationError,
   type FieldValue,
@@ -30,7 +32,7 @@ import {
 import { silentLogger, type Logger } from './Logger.ts'
 import { RowExistsError } from './RowExistsError.ts'
 import { RowNotFoundError } from './RowNotFoundError.ts'
-import { RowStore } from './store/RowStore.ts'
+import { RowStore, type OutboxEntry } from './store/RowStore.ts'
 import { Table, type Row, type TableHost } from './Table.ts'
 
 /** Options of {@link openDatabase}. */
@@ -113,6 +115,7 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
   readonly #rowObjects = new WeakMap<RowProjection, Row>()
   readonly #tables = new Map<string, Table>()
   readonly #listeners = new Map<string, Set<() => void>>()
+  readonly #observers = new Set<(projections: readonly RowProjection[]) => void>()
   #store: RowStore | undefined
   #closed = false
 
@@ -137,6 +140,7 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
       actor: this.#actor,
       project: (documentId, doc) => projectRow(this.schema, documentId, doc),
       onCommit: (projections) => this.#committed(projections),
+      onRemove: (projections) => this.#removed(projections),
       maxLoadedDocuments: this.#options.maxLoadedDocuments ?? 500,
       logger: this.#logger,
     })
@@ -246,6 +250,14 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
     return this.#openStore().projections.get(documentId)?.heads
   }
 
+  /** Whether a row document on this device holds every change named by `heads`. */
+  async hasHeads(documentId: string, heads: readonly string[]): Promise<boolean> {
+    return (
+      (await this.#openStore().view(documentId, (doc) => Automerge.hasHeads(doc, [...heads]))) ??
+      false
+    )
+  }
+
   /** The whole row document as Automerge bytes, or `undefined` when it is not here. */
   exportDocument(documentId: string): Promise<Uint8Array | undefined> {
     return this.#openStore().view(documentId, (doc) => Automerge.save(doc))
@@ -286,6 +298,76 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
       if (error instanceof UnloadableBytes) return { ok: false, reason: error.message }
       throw error
     }
+  }
+
+  /**
+   * Stores a row document from the relay. With a projection (a download) and no copy of the
+   * document here, the document is stored as it is and the projection is trusted after
+   * checking that it names this document and holds valid values: no document is loaded. Else
+   * the bytes merge like {@link importDocument}.
+   * @param record - a record of a relay's document stream
+   * @throws the storage error when the document could not be stored
+   */
+  async adoptDocument(record: DocumentRecord): Promise<ImportResult> {
+    const { documentId, projection, document } = record
+    if (!projection) return this.importDocument(documentId, document)
+    const problem = this.#checkProjection(documentId, projection)
+    if (problem) return { ok: false, reason: `the projection of ${documentId} ${problem}` }
+    const adopted = await this.#openStore().adopt({
+      documentId,
+      projection: { ...projection, documentId },
+      document,
+    })
+    return adopted === 'exists'
+      ? this.importDocument(documentId, document)
+      : { ok: true, changed: true }
+  }
+
+  /** @internal Row documents with local changes the relay has not acknowledged. */
+  get outbox(): ReadonlyMap<string, OutboxEntry> {
+    return this.#openStore().outbox
+  }
+
+  /** @internal The changes of a document after `base` (everything when undefined), for upload. */
+  changesSince(
+    documentId: string,
+    base: readonly string[] | undefined,
+  ): Promise<{ data: Uint8Array; heads: string[]; generation: number } | undefined> {
+    return this.#openStore().changesSince(documentId, base)
+  }
+
+  /** @internal The relay acknowledged a document's changes up to an outbox generation. */
+  acknowledge(documentId: string, generation: number): Promise<void> {
+    return this.#openStore().acknowledge(documentId, generation)
+  }
+
+  /**
+   * Removes a row document from this device, with any local changes it holds (the row left
+   * the user's scope, or its refused changes are discarded).
+   */
+  removeDocument(documentId: string): Promise<void> {
+    return this.#openStore().remove(documentId)
+  }
+
+  /** The table and id of a row document on this device. */
+  rowOfDocument(documentId: string): { table: string; id: string } | undefined {
+    const projection = this.#openStore().projections.get(documentId)
+    return projection && { table: projection.table, id: projection.id }
+  }
+
+  /**
+   * @internal Calls `listener` with the projections of every durable batch of changes, local
+   * or merged, and of removed rows.
+   * @returns a function that unsubscribes
+   */
+  observe(listener: (projections: readonly RowProjection[]) => void): () => void {
+    this.#observers.add(listener)
+    return () => this.#observers.delete(listener)
+  }
+
+  /** @internal Where this database keeps its data; the sync engine keeps its state there. */
+  get storage(): StorageAdapterInterface {
+    return this.#options.storage
   }
 
   /** Waits for pending writes and closes the database; later calls throw. */
@@ -397,28 +479,60 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
     const rowId = toRowId(id)
     const documentId = rowDocumentId(this.schema.database, table.name, rowId)
     const metadata = { user: this.user, device: this.device, time: this.#now(), kind }
-    const result = await this.#openStore().mutate(documentId, (current) => {
-      const exists = current !== undefined && current._deleted !== true
-      if (!current && !allowMissing) throw new RowNotFoundError(kind, table.name, rowId)
-      if (current?._deleted === true && !allowDeleted)
-        throw new RowNotFoundError(kind, table.name, rowId)
-      return Automerge.change(
-        current ?? rowSkeleton(table, rowId, documentId, this.#actor),
-        changeOptions(metadata),
-        (doc) => edit(doc, exists),
-      )
-    })
+    const result = await this.#openStore().mutate(
+      documentId,
+      (current) => {
+        const exists = current !== undefined && current._deleted !== true
+        if (!current && !allowMissing) throw new RowNotFoundError(kind, table.name, rowId)
+        if (current?._deleted === true && !allowDeleted)
+          throw new RowNotFoundError(kind, table.name, rowId)
+        return Automerge.change(
+          current ?? rowSkeleton(table, rowId, documentId, this.#actor),
+          changeOptions(metadata),
+          (doc) => edit(doc, exists),
+        )
+      },
+      { local: true },
+    )
     if (!result.ok)
       throw new Error(`${kind} of ${table.name}/${rowId} produced an invalid row: ${result.reason}`)
     return this.rowOf(result.projection)
   }
 
-  #committed(projections: readonly RowProjection[]): void {
-    const tables = new Set<string>()
-    for (const projection of projections) {
-      this.#index(projection)
-      tables.add(projection.table)
+  /** Why a projection from the relay cannot be stored for this document, or undefined. */
+  #checkProjection(documentId: string, projection: RowProjection): string | undefined {
+    const table = this.schema.tables.get(projection.table)
+    if (!table) return `names table ${JSON.stringify(projection.table)}, not in the schema`
+    if (!isRowId(projection.id)) return `has an invalid row id`
+    if (rowDocumentId(this.schema.database, table.name, projection.id) !== documentId) {
+      return `names another row (${table.name}/${projection.id})`
     }
+    const check = validateRow(table, projection.values, 'stored')
+    if (!check.ok)
+      return `holds invalid values: ${new ValidationError('row', check.issues).message}`
+    if (projection.heads.length === 0) return 'has no heads'
+    return undefined
+  }
+
+  #committed(projections: readonly RowProjection[]): void {
+    for (const projection of projections) this.#index(projection)
+    this.#notify(projections)
+  }
+
+  #removed(projections: readonly RowProjection[]): void {
+    for (const projection of projections) this.#rows.get(projection.table)?.delete(projection.id)
+    this.#notify(projections)
+  }
+
+  #notify(projections: readonly RowProjection[]): void {
+    for (const observer of this.#observers) {
+      try {
+        observer(projections)
+      } catch (error) {
+        this.#logger.warn({ error }, 'A commit observer threw')
+      }
+    }
+    const tables = new Set(projections.map((projection) => projection.table))
     for (const table of tables) {
       for (const listener of this.#listeners.get(table) ?? []) {
         try {

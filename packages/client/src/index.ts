@@ -11,3 +11,12 @@ export { RowExistsError } from './RowExistsError.ts'
 export { RowNotFoundError } from './RowNotFoundError.ts'
 export { MemoryStorageAdapter } from './storage/MemoryStorageAdapter.ts'
 export { Table, type InsertOptions, type Row } from './Table.ts'
+export { RelayError, type TokenSource } from './sync/RelayHttp.ts'
+export { startSync, Sync, type SyncOptions } from './sync/Sync.ts'
+export type {
+  ConnectionState,
+  SyncError,
+  SyncProgress,
+  SyncStatus,
+  TableProgress,
+} from './sync/SyncStatus.ts'

@@ -68,3 +68,24 @@ export type {
 } from './permissions/PermissionRules.ts'
 export { readableTables } from './permissions/readableTables.ts'
 export type { UserIdentity } from './permissions/UserIdentity.ts'
+export {
+  documentStream,
+  DocumentStreamError,
+  DocumentStreamReader,
+  type DocumentRecord,
+  type DocumentStreamHeader,
+  type DocumentStreamItem,
+} from './protocol/documentStream.ts'
+export {
+  relayLimits,
+  relayPaths,
+  rowsyncPeerMetadata,
+  type DocumentsRequest,
+  type FeedBody,
+  type FeedEntryBody,
+  type FeedLeftEntry,
+  type FeedRowEntry,
+  type RelayChangesMessage,
+  type UploadResponse,
+  type UploadResult,
+} from './protocol/relayProtocol.ts'

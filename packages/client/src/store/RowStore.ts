@@ -18,9 +18,32 @@ export interface RowStoreOptions {
   readonly project: Projector
   /** Called once per durable batch with the projections it changed. */
   readonly onCommit: (projections: readonly RowProjection[]) => void
+  /** Called when documents left the store ({@link RowStore.remove}). */
+  readonly onRemove: (projections: readonly RowProjection[]) => void
   /** The most documents kept loaded. */
   readonly maxLoadedDocuments: number
   readonly logger: Logger
+}
+
+/**
+ * A row document with local changes the relay has not acknowledged: the outbox, whose size
+ * people see as "pending upload".
+ */
+export interface OutboxEntry {
+  /**
+   * The document's heads before its first unacknowledged local change, which the relay has;
+   * `undefined` when unknown (after a crash), so the whole document is sent.
+   */
+  readonly base: readonly string[] | undefined
+  /** Counts local changes; an acknowledgement of an older generation keeps the entry. */
+  readonly generation: number
+}
+
+/** A document with the projection its sender derived, stored without loading it. */
+export interface AdoptedDocument {
+  readonly documentId: string
+  readonly projection: RowProjection
+  readonly document: Uint8Array
 }
 
 /** The outcome of {@link RowStore.mutate}. */
@@ -29,6 +52,7 @@ export type MutationResult =
 
 const documentPrefix = 'doc'
 const projectionPrefix = 'row'
+const outboxPrefix = 'outbox'
 /** A document is rewritten as one snapshot once it is stored in this many chunks. */
 const compactAfterChunks = 8
 const encoder = new TextEncoder()
@@ -36,6 +60,10 @@ const decoder = new TextDecoder()
 
 function projectionKey(documentId: string): StorageKey {
   return [projectionPrefix, documentId]
+}
+
+function outboxKey(documentId: string): StorageKey {
+  return [outboxPrefix, documentId]
 }
 
 function sameHeads(a: readonly string[], b: readonly string[]): boolean {
@@ -55,6 +83,18 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
 /** A projection as stored: without its document id, which is in its key. */
 function encodeProjection({ documentId: _, ...stored }: RowProjection): Uint8Array {
   return encoder.encode(JSON.stringify(stored))
+}
+
+/** An outbox record's base heads; undefined (send everything) when unreadable. */
+function decodeBase(data: Uint8Array | undefined): readonly string[] | undefined {
+  try {
+    const value: unknown = data && JSON.parse(decoder.decode(data))
+    return Array.isArray(value) && value.every((head) => typeof head === 'string')
+      ? value
+      : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function decodeProjection(documentId: string, data: Uint8Array): RowProjection | undefined {
@@ -101,6 +141,8 @@ export class RowStore {
   readonly #commits: CommitQueue
   readonly #projections = new Map<string, RowProjection>()
   readonly #queues = new Map<string, Promise<unknown>>()
+  readonly #outbox = new Map<string, OutboxEntry>()
+  readonly #onRemove: (projections: readonly RowProjection[]) => void
   #staged = new Map<string, RowProjection>()
 
   private constructor(options: RowStoreOptions) {
@@ -108,6 +150,7 @@ export class RowStore {
     this.#actor = options.actor
     this.#project = options.project
     this.#logger = options.logger
+    this.#onRemove = options.onRemove
     this.#cache = new DocumentCache(options.maxLoadedDocuments)
     this.#commits = new CommitQueue(options.storage, options.actor, (writes) => {
       const changed: RowProjection[] = []
@@ -138,6 +181,11 @@ export class RowStore {
     return this.#projections
   }
 
+  /** Row documents with local changes the relay has not acknowledged. */
+  get outbox(): ReadonlyMap<string, OutboxEntry> {
+    return this.#outbox
+  }
+
   /**
    * Changes one document under its lock and resolves once the change is durable. The callback
    * gets the current document (or `undefined` if there is none) and returns the next one; if it
@@ -145,9 +193,15 @@ export class RowStore {
    * refused and the document returns to its stored state.
    * @param documentId - the row document
    * @param change - builds the next document state
+   * @param options.local - the change was made on this device: the document joins the outbox
+   *   in the same durable write
    * @throws the storage error if the change could not be made durable; it was then not applied
    */
-  mutate(documentId: string, change: (doc: RowDoc | undefined) => RowDoc): Promise<MutationResult> {
+  mutate(
+    documentId: string,
+    change: (doc: RowDoc | undefined) => RowDoc,
+    { local = false } = {},
+  ): Promise<MutationResult> {
     return this.#withDocument(documentId, async (entry) => {
       const before = entry ? Automerge.getHeads(entry.doc) : []
       let doc: RowDoc
@@ -173,7 +227,12 @@ export class RowStore {
           this.#forget(documentId, doc)
           return result
         }
-        await this.#persist(documentId, next, result.projection)
+        const queued = this.#outbox.get(documentId)
+        const outbox = local
+          ? { base: queued ? queued.base : before, generation: (queued?.generation ?? 0) + 1 }
+          : undefined
+        await this.#persist(documentId, next, result.projection, outbox)
+        if (outbox) this.#outbox.set(documentId, outbox)
         return { ok: true, projection: result.projection, changed: true }
       } catch (error) {
         this.#forget(documentId, doc)
@@ -192,6 +251,88 @@ export class RowStore {
     return this.#withDocument(documentId, (entry) =>
       Promise.resolve(entry ? read(entry.doc) : undefined),
     )
+  }
+
+  /**
+   * Stores a document this device does not hold with the projection its sender derived,
+   * without loading it: the fast path of a download. Durable when the promise resolves.
+   * @param adopted - the document and its projection (trusted to match the document)
+   * @returns the stored projection, or `exists` (nothing done) when the document is here:
+   *   merge it instead
+   * @throws the storage error if it could not be stored
+   */
+  adopt(adopted: AdoptedDocument): Promise<RowProjection | 'exists'> {
+    const { documentId, projection, document } = adopted
+    return this.#withDocument(documentId, async (entry) => {
+      if (entry) return 'exists'
+      const chunkKey = [documentPrefix, documentId, 'snapshot', projection.heads[0] ?? 'empty']
+      const write: CommitWrite = {
+        documentId,
+        saves: [
+          [chunkKey, document],
+          [projectionKey(documentId), encodeProjection(projection)],
+        ],
+        removes: [],
+      }
+      this.#staged.set(documentId, projection)
+      try {
+        await this.#commits.commit(write)
+      } finally {
+        this.#staged.delete(documentId)
+      }
+      return projection
+    })
+  }
+
+  /**
+   * The changes of a document after `base` (the whole document when `base` is undefined), for
+   * an upload, with the outbox generation they cover.
+   * @returns undefined when the document is not here
+   */
+  changesSince(
+    documentId: string,
+    base: readonly string[] | undefined,
+  ): Promise<{ data: Uint8Array; heads: string[]; generation: number } | undefined> {
+    return this.view(documentId, (doc) => {
+      const known = base !== undefined && Automerge.hasHeads(doc, [...base])
+      return {
+        data: known ? Automerge.saveSince(doc, [...base]) : Automerge.save(doc),
+        heads: Automerge.getHeads(doc),
+        generation: this.#outbox.get(documentId)?.generation ?? 0,
+      }
+    })
+  }
+
+  /**
+   * Takes a document out of the outbox once the relay acknowledged its changes, unless a local
+   * change was made since the acknowledged upload was read.
+   * @param generation - the outbox generation the upload covered
+   */
+  async acknowledge(documentId: string, generation: number): Promise<void> {
+    await this.#withQueue(documentId, async () => {
+      if (this.#outbox.get(documentId)?.generation !== generation) return
+      await this.#storage.remove(outboxKey(documentId))
+      this.#outbox.delete(documentId)
+    })
+  }
+
+  /**
+   * Removes a document and its projection from this device (the row left the user's scope,
+   * or its local changes were discarded).
+   */
+  async remove(documentId: string): Promise<void> {
+    await this.#withQueue(documentId, async () => {
+      const projection = this.#projections.get(documentId)
+      // The projection goes first: leftover chunks without one stay hidden and merge with
+      // the document if it ever comes back.
+      await this.#storage.remove(projectionKey(documentId))
+      await this.#storage.remove(outboxKey(documentId))
+      await this.#storage.removeRange([documentPrefix, documentId])
+      this.#cache.evict(documentId)
+      this.#outbox.delete(documentId)
+      this.#projections.delete(documentId)
+      if (projection) this.#onRemove([projection])
+    })
   }
 
   /** Waits for queued writes, then frees every loaded document. */
@@ -213,6 +354,7 @@ export class RowStore {
     documentId: string,
     entry: CachedDocument<RowDocument>,
     projection: RowProjection,
+    outbox?: OutboxEntry,
   ): Promise<void> {
     const heads = Automerge.getHeads(entry.doc)
     const compact = entry.chunkKeys.length >= compactAfterChunks
@@ -233,6 +375,9 @@ export class RowStore {
       saves: [
         [chunkKey, chunk],
         [projectionKey(documentId), encodeProjection(projection)],
+        ...(outbox && !this.#outbox.has(documentId)
+          ? [[outboxKey(documentId), encoder.encode(JSON.stringify(outbox.base))] as const]
+          : []),
       ],
       removes: compact ? entry.chunkKeys : [],
     }
@@ -250,8 +395,7 @@ export class RowStore {
     documentId: string,
     task: (entry: CachedDocument<RowDocument> | undefined) => Promise<R>,
   ): Promise<R> {
-    const previous = this.#queues.get(documentId) ?? Promise.resolve()
-    const run = previous.then(async () => {
+    return this.#withQueue(documentId, async () => {
       this.#cache.pin(documentId)
       try {
         return await task(this.#cache.get(documentId) ?? (await this.#loadDocument(documentId)))
@@ -259,6 +403,12 @@ export class RowStore {
         this.#cache.unpin(documentId)
       }
     })
+  }
+
+  /** Runs a task on a document's queue: after every earlier task of that document. */
+  #withQueue<R>(documentId: string, task: () => Promise<R>): Promise<R> {
+    const previous = this.#queues.get(documentId) ?? Promise.resolve()
+    const run = previous.then(task)
     const settled = run.then(
       () => undefined,
       () => undefined,
@@ -295,10 +445,22 @@ export class RowStore {
       if (projection) this.#projections.set(documentId, projection)
       else stale.add(documentId)
     }
+    for (const { key, data } of await this.#storage.loadRange([outboxPrefix])) {
+      const documentId = key[1]
+      if (documentId === undefined) continue
+      this.#outbox.set(documentId, { base: decodeBase(data), generation: 0 })
+    }
     const journals = await this.#storage.loadRange(journalPrefix)
     for (const { data } of journals) {
       try {
-        for (const documentId of JSON.parse(decoder.decode(data)) as string[]) stale.add(documentId)
+        for (const documentId of JSON.parse(decoder.decode(data)) as string[]) {
+          stale.add(documentId)
+          // A crash may have cut a local change's outbox record: send the whole document.
+          if (!this.#outbox.has(documentId)) {
+            this.#outbox.set(documentId, { base: undefined, generation: 0 })
+            await this.#storage.save(outboxKey(documentId), encoder.encode('null'))
+          }
+        }
       } catch {
         this.#logger.warn(
           {},

@@ -1,0 +1,298 @@
+import type { RowProjection } from '../rows/RowProjection.ts'
+
+/** The header of a document stream. */
+export interface DocumentStreamHeader {
+  /**
+   * The relay's feed position when the stream started: continue with `/v1/feed?since=seq`.
+   * 0 in uploads.
+   */
+  readonly seq: number
+  /** How many document records follow. */
+  readonly count: number
+  /** The sum of the records' document lengths, for progress (exact unless rows change). */
+  readonly bytes: number
+}
+
+/** One document record of a document stream. */
+export interface DocumentRecord {
+  readonly documentId: string
+  /** The sequence number of the row's feed entry; 0 in uploads. */
+  readonly seq: number
+  /**
+   * The row as the sender derived it from the document, so a receiver that trusts the sender
+   * can store the row without loading the document. Absent in uploads.
+   */
+  readonly projection?: RowProjection
+  /** Automerge bytes: a saved document, or changes (`saveSince`), possibly concatenated. */
+  readonly document: Uint8Array
+}
+
+/** What {@link DocumentStreamReader.push} yields, in stream order. */
+export type DocumentStreamItem =
+  | { readonly kind: 'header'; readonly header: DocumentStreamHeader }
+  | { readonly kind: 'record'; readonly record: DocumentRecord }
+  | { readonly kind: 'end' }
+
+/** Bytes that break the document stream format. */
+export class DocumentStreamError extends Error {
+  override name = 'DocumentStreamError'
+}
+
+const magic = [0x52, 0x53, 0x4e, 0x50] // "RSNP"
+const version = 2
+const headerLength = 25
+const projectionFlag = 0x01
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}
+
+function encodeProjection({ documentId: _, ...rest }: RowProjection): Uint8Array {
+  return encoder.encode(JSON.stringify(rest))
+}
+
+function decodeProjection(documentId: string, bytes: Uint8Array): RowProjection {
+  let value: unknown
+  try {
+    value = JSON.parse(decoder.decode(bytes))
+  } catch {
+    throw new DocumentStreamError(`the projection of ${documentId} is not JSON`)
+  }
+  const record = value as Record<string, unknown> | null
+  if (
+    typeof record !== 'object' ||
+    record === null ||
+    typeof record.table !== 'string' ||
+    typeof record.id !== 'string' ||
+    typeof record.deleted !== 'boolean' ||
+    typeof record.values !== 'object' ||
+    record.values === null ||
+    !Array.isArray(record.flagged) ||
+    typeof record.deleteConflict !== 'boolean' ||
+    !Array.isArray(record.heads) ||
+    !record.heads.every((head) => typeof head === 'string')
+  ) {
+    throw new DocumentStreamError(`the projection of ${documentId} is not a row projection`)
+  }
+  return { ...(record as unknown as Omit<RowProjection, 'documentId'>), documentId }
+}
+
+/**
+ * The binary framing of document streams, version 2: the snapshot (`GET /v1/snapshot`), the
+ * documents a device asks for (`POST /v1/documents`) and uploads (`POST /v1/upload`) all use
+ * it. Integers are unsigned big-endian.
+ *
+ * ```
+ * header   "RSNP" | version u8 = 2 | seq u64 | count u32 | bytes u64
+ * record   idLength u8 (1..255) | documentId (ASCII) | seq u64 | flags u8 (bit 0: projection)
+ *          | [projectionLength u32 | projection (UTF-8 JSON, a RowProjection without its id)]
+ *          | length u32 | document (length bytes)
+ * end      u8 0   (an idLength of 0; a stream without it was cut off)
+ * ```
+ */
+export const documentStream = {
+  contentType: 'application/vnd.rowsync.documents',
+  version,
+
+  /** Encodes the header. */
+  header(header: DocumentStreamHeader): Uint8Array {
+    const bytes = new Uint8Array(headerLength)
+    const view = new DataView(bytes.buffer)
+    bytes.set(magic, 0)
+    view.setUint8(4, version)
+    view.setBigUint64(5, BigInt(header.seq))
+    view.setUint32(13, header.count)
+    view.setBigUint64(17, BigInt(header.bytes))
+    return bytes
+  },
+
+  /**
+   * Encodes one record.
+   * @throws Error when the document id is not 1 to 255 ASCII characters or the document is
+   *   4 GiB or more
+   */
+  record(record: DocumentRecord): Uint8Array {
+    const id = encoder.encode(record.documentId)
+    if (id.length === 0 || id.length > 255 || !/^[\x20-\x7e]+$/.test(record.documentId)) {
+      throw new Error(`documentStream.record: id ${JSON.stringify(record.documentId)} is not ASCII`)
+    }
+    if (record.document.byteLength > 0xffff_ffff) {
+      throw new Error(`documentStream.record: document ${record.documentId} is over 4 GiB`)
+    }
+    const projection = record.projection ? encodeProjection(record.projection) : undefined
+    const prefix = new Uint8Array(1 + id.length + 8 + 1 + (projection ? 4 : 0))
+    const view = new DataView(prefix.buffer)
+    let offset = 0
+    view.setUint8(offset, id.length)
+    prefix.set(id, (offset += 1))
+    view.setBigUint64((offset += id.length), BigInt(record.seq))
+    view.setUint8((offset += 8), projection ? projectionFlag : 0)
+    offset += 1
+    if (projection) view.setUint32(offset, projection.byteLength)
+    const length = new Uint8Array(4)
+    new DataView(length.buffer).setUint32(0, record.document.byteLength)
+    return concat([prefix, ...(projection ? [projection] : []), length, record.document])
+  },
+
+  /** The end marker. */
+  end(): Uint8Array {
+    return Uint8Array.of(0)
+  },
+
+  /** Encodes a whole stream at once (uploads, tests). */
+  encode(records: readonly DocumentRecord[], seq = 0): Uint8Array<ArrayBuffer> {
+    const bytes = records.reduce((sum, record) => sum + record.document.byteLength, 0)
+    return concat([
+      documentStream.header({ seq, count: records.length, bytes }),
+      ...records.map((record) => documentStream.record(record)),
+      documentStream.end(),
+    ])
+  },
+}
+
+/**
+ * Reads a document stream as its bytes arrive, in chunks of any size. Untrusted input: every
+ * length is checked before it is used; a stream that breaks the format throws
+ * {@link DocumentStreamError} naming what was wrong.
+ */
+export class DocumentStreamReader {
+  readonly #maxRecordBytes: number
+  #buffer: Uint8Array = new Uint8Array(0)
+  #headerRead = false
+  #records = 0
+  #count = 0
+  #ended = false
+
+  /** @param maxRecordBytes - the largest record accepted; default 64 MiB */
+  constructor(maxRecordBytes = 64 * 1024 * 1024) {
+    this.#maxRecordBytes = maxRecordBytes
+  }
+
+  /** Whether the end marker was read. */
+  get ended(): boolean {
+    return this.#ended
+  }
+
+  /**
+   * Takes the next bytes of the stream.
+   * @returns the items completed by these bytes
+   * @throws DocumentStreamError when the stream breaks the format
+   */
+  push(chunk: Uint8Array): DocumentStreamItem[] {
+    if (this.#ended && chunk.byteLength > 0) {
+      throw new DocumentStreamError('bytes after the end marker')
+    }
+    this.#buffer = this.#buffer.byteLength === 0 ? chunk : concat([this.#buffer, chunk])
+    const items: DocumentStreamItem[] = []
+    let offset = 0
+    for (;;) {
+      const item = this.#next(offset)
+      if (!item) break
+      items.push(item.item)
+      offset = item.offset
+      if (item.item.kind === 'end') {
+        if (offset !== this.#buffer.byteLength) {
+          throw new DocumentStreamError('bytes after the end marker')
+        }
+        break
+      }
+    }
+    this.#buffer = this.#buffer.subarray(offset)
+    return items
+  }
+
+  /**
+   * Says the stream is over.
+   * @throws DocumentStreamError when it was cut off before its end marker
+   */
+  finish(): void {
+    if (!this.#ended) {
+      throw new DocumentStreamError(
+        `the stream was cut off after ${this.#records} of ${this.#count} records`,
+      )
+    }
+  }
+
+  #next(start: number): { item: DocumentStreamItem; offset: number } | undefined {
+    const bytes = this.#buffer
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const available = bytes.byteLength - start
+    if (!this.#headerRead) {
+      if (available < headerLength) return undefined
+      if (magic.some((byte, index) => bytes[start + index] !== byte)) {
+        throw new DocumentStreamError('not a Rowsync document stream (bad magic)')
+      }
+      const streamVersion = view.getUint8(start + 4)
+      if (streamVersion !== version) {
+        throw new DocumentStreamError(`document stream version ${streamVersion} is not ${version}`)
+      }
+      const header = {
+        seq: Number(view.getBigUint64(start + 5)),
+        count: view.getUint32(start + 13),
+        bytes: Number(view.getBigUint64(start + 17)),
+      }
+      this.#headerRead = true
+      this.#count = header.count
+      return { item: { kind: 'header', header }, offset: start + headerLength }
+    }
+    if (available < 1) return undefined
+    const idLength = view.getUint8(start)
+    if (idLength === 0) {
+      if (this.#records !== this.#count) {
+        throw new DocumentStreamError(`the stream ended after ${this.#records} of ${this.#count}`)
+      }
+      this.#ended = true
+      return { item: { kind: 'end' }, offset: start + 1 }
+    }
+    if (this.#records === this.#count) {
+      throw new DocumentStreamError(`the stream holds more than the ${this.#count} records`)
+    }
+    let offset = start + 1
+    if (bytes.byteLength < offset + idLength + 9) return undefined
+    const documentId = decoder.decode(bytes.subarray(offset, (offset += idLength)))
+    const seq = Number(view.getBigUint64(offset))
+    const flags = view.getUint8((offset += 8))
+    offset += 1
+    let projectionBytes: Uint8Array | undefined
+    if (flags & projectionFlag) {
+      if (bytes.byteLength < offset + 4) return undefined
+      const length = view.getUint32(offset)
+      this.#checkLength(documentId, length)
+      if (bytes.byteLength < offset + 4 + length) return undefined
+      projectionBytes = bytes.subarray(offset + 4, (offset += 4 + length))
+    }
+    if (bytes.byteLength < offset + 4) return undefined
+    const length = view.getUint32(offset)
+    this.#checkLength(documentId, length)
+    if (bytes.byteLength < offset + 4 + length) return undefined
+    // A copy: the record outlives the reader's buffer.
+    const document = bytes.slice(offset + 4, (offset += 4 + length))
+    this.#records += 1
+    const projection = projectionBytes && decodeProjection(documentId, projectionBytes)
+    return {
+      item: {
+        kind: 'record',
+        record: projection
+          ? { documentId, seq, projection, document }
+          : { documentId, seq, document },
+      },
+      offset,
+    }
+  }
+
+  #checkLength(documentId: string, length: number): void {
+    if (length > this.#maxRecordBytes) {
+      throw new DocumentStreamError(
+        `the record of ${documentId} is ${length} bytes, over the limit of ${this.#maxRecordBytes}`,
+      )
+    }
+  }
+}
