@@ -144,6 +144,8 @@ export class RowStore {
   readonly #outbox = new Map<string, OutboxEntry>()
   readonly #onRemove: (projections: readonly RowProjection[]) => void
   #staged = new Map<string, RowProjection>()
+  /** Outbox entries of writes being committed; they join the outbox once durable. */
+  readonly #stagedOutbox = new Map<string, OutboxEntry>()
 
   private constructor(options: RowStoreOptions) {
     this.#storage = options.storage
@@ -155,6 +157,9 @@ export class RowStore {
     this.#commits = new CommitQueue(options.storage, options.actor, (writes) => {
       const changed: RowProjection[] = []
       for (const write of writes) {
+        const outbox = this.#stagedOutbox.get(write.documentId)
+        if (outbox) this.#outbox.set(write.documentId, outbox)
+        this.#stagedOutbox.delete(write.documentId)
         const projection = this.#staged.get(write.documentId)
         if (!projection) continue
         this.#staged.delete(write.documentId)
@@ -232,7 +237,6 @@ export class RowStore {
           ? { base: queued ? queued.base : before, generation: (queued?.generation ?? 0) + 1 }
           : undefined
         await this.#persist(documentId, next, result.projection, outbox)
-        if (outbox) this.#outbox.set(documentId, outbox)
         return { ok: true, projection: result.projection, changed: true }
       } catch (error) {
         this.#forget(documentId, doc)
@@ -382,10 +386,12 @@ export class RowStore {
       removes: compact ? entry.chunkKeys : [],
     }
     this.#staged.set(documentId, projection)
+    if (outbox) this.#stagedOutbox.set(documentId, outbox)
     try {
       await this.#commits.commit(write)
     } finally {
       this.#staged.delete(documentId)
+      this.#stagedOutbox.delete(documentId)
     }
     entry.persistedHeads = heads
     entry.chunkKeys = compact ? [chunkKey] : [...entry.chunkKeys, chunkKey]

@@ -115,7 +115,8 @@ export class Sync {
   #scheduleTimer: ReturnType<typeof setInterval> | undefined
   #failures = 0
   #abort = new AbortController()
-  #resume: (() => void) | undefined
+  /** Syncs waiting at {@link #gate} for the lifecycle to let them go on. */
+  #paused: Array<() => void> = []
   #stopped = false
 
   /** @internal Use {@link startSync}. */
@@ -200,7 +201,7 @@ export class Sync {
     if (this.#stopped) return
     this.#stopped = true
     this.#abort.abort()
-    this.#resume?.()
+    this.#release()
     clearTimeout(this.#retryTimer)
     clearInterval(this.#scheduleTimer)
     for (const unsubscribe of this.#unsubscribe) unsubscribe()
@@ -218,12 +219,14 @@ export class Sync {
     if (!permission.live && this.#socket) {
       this.#socket.close()
       this.#socket = undefined
+      if (this.#status.state === 'connected') this.#update({ state: 'not-connected' })
     }
     if (permission.ongoingSync === 'stop') {
       this.#abort.abort()
       this.#abort = new AbortController()
+      this.#release()
     }
-    if (permission.ongoingSync === 'continue') this.#resume?.()
+    if (permission.ongoingSync === 'continue') this.#release()
     this.#update({})
     if (permission.startSync) void this.#sync('start')
   }
@@ -585,9 +588,13 @@ export class Sync {
   async #gate(): Promise<void> {
     while (!this.#stopped && this.#permission.ongoingSync === 'pause') {
       this.#update({})
-      await new Promise<void>((resolve) => (this.#resume = resolve))
+      await new Promise<void>((resolve) => this.#paused.push(resolve))
     }
-    if (this.#stopped || this.#abort.signal.aborted) throw new SyncStopped()
+    if (this.#stopped || this.#permission.ongoingSync === 'stop') throw new SyncStopped()
+  }
+
+  #release(): void {
+    for (const resume of this.#paused.splice(0)) resume()
   }
 
   async #loadCursor(): Promise<number | undefined> {

@@ -31,7 +31,7 @@ function isEditOperation(op: Automerge.DecodedChange['ops'][number]): boolean {
 
 /**
  * The edits concurrent with the delete that made a row deleted: changes that wrote fields
- * without having seen that delete, and that the delete had not seen either.
+ * without having seen that delete, and that the delete had not seen either; by time, then hash.
  * @param doc - a deleted row document
  */
 export function editsConcurrentWithDelete(
@@ -46,11 +46,14 @@ export function editsConcurrentWithDelete(
       change.ops.some((op) => op.key === '_deleted' && op.value === true) &&
       !tombstoneWrites.some((other) => graph.ancestors(other.hash).has(change.hash)),
   )
-  return graph.changes.filter(
-    (change) =>
-      change.ops.some(isEditOperation) &&
-      currentDeletes.some((deletion) => graph.concurrent(deletion.hash, change.hash)),
-  )
+  // Replicas hold the same changes in different orders: sort, so every device lists the same.
+  return graph.changes
+    .filter(
+      (change) =>
+        change.ops.some(isEditOperation) &&
+        currentDeletes.some((deletion) => graph.concurrent(deletion.hash, change.hash)),
+    )
+    .sort((a, b) => a.time - b.time || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0))
 }
 
 function readString(value: unknown): string | undefined {
