@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto'
 /**
  * The `rowsync-relay` command: reads the config, starts the relay and closes it on SIGTERM
  * or SIGINT. The only relay file that writes to the console.
  */
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
@@ -20,12 +22,16 @@ const defaultPort = 3030
 const defaultDataDirectory = './data'
 // RFC 7518 (3.2): an HS256 key is at least as long as the hash output, 256 bits.
 const minimumSecretLength = 32
+// The example web app of @rowsync/client once built (`npm run build:app`); served only by path,
+// so the relay never imports client code.
+const builtAppDirectory = fileURLToPath(new URL('../../client/app/dist/', import.meta.url))
 
 interface CliOptions {
   port?: number
   data?: string
   config?: string
   demo?: boolean
+  app?: string | false
 }
 
 /** A startup problem the operator fixes; printed without a stack trace. */
@@ -58,6 +64,11 @@ function createProgram(): Command {
       'JSON config: schema, permissions, origins, auth, limits (default: the example field-service database)',
     )
     .option('--demo', "let the config's demo users sign in without a token issuer")
+    .option(
+      '--app <dir>',
+      'a built web app to serve at / (default: the example app in packages/client/app/dist, when built)',
+    )
+    .option('--no-app', 'serve no web app')
     .addHelpText(
       'after',
       [
@@ -88,6 +99,19 @@ function createLogger(level: string | undefined): Logger {
   return pino({ name: 'rowsync-relay', level: chosen })
 }
 
+/** The `--app` directory, checked; the built example app when present and none was given. */
+function chooseAppDirectory(option: string | false | undefined): string | undefined {
+  if (option === false) return undefined
+  if (option === undefined) {
+    return existsSync(resolve(builtAppDirectory, 'index.html')) ? builtAppDirectory : undefined
+  }
+  const directory = resolve(option)
+  if (!existsSync(resolve(directory, 'index.html'))) {
+    throw new UsageError(`--app ${option}: no index.html in ${directory}`)
+  }
+  return directory
+}
+
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   const options = createProgram().parse(argv).opts<CliOptions>()
   let port = options.port
@@ -115,6 +139,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
       'no way to verify tokens: set env RELAY_AUTH_SECRET, auth.jwksUrl in the config, or use --demo',
     )
   }
+  const appDirectory = chooseAppDirectory(options.app)
   const logger = createLogger(env.LOG_LEVEL)
   if (config.demo.enabled && authSecret === undefined) {
     // Demo tokens need a signing secret; one made up per start means they end with the process.
@@ -158,13 +183,20 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
       dataDirectory,
       authSecret,
       logger,
+      ...(appDirectory === undefined ? {} : { appDirectory }),
     })
   } catch (error) {
     logger.fatal({ err: error }, 'the relay did not start')
     process.exit(1)
   }
   logger.info(
-    { url: relay.url, database: config.schema.database, dataDirectory, demo: config.demo.enabled },
+    {
+      url: relay.url,
+      database: config.schema.database,
+      dataDirectory,
+      demo: config.demo.enabled,
+      app: appDirectory ?? null,
+    },
     'relay ready',
   )
   if (stopSignal !== undefined) close(relay)

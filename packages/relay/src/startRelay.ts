@@ -21,16 +21,22 @@ import { Feed } from './feed/Feed.ts'
 import { NotifyingStorageAdapter } from './feed/NotifyingStorageAdapter.ts'
 import { RowDocuments } from './feed/RowDocuments.ts'
 import { createHttpApp } from './http/createHttpApp.ts'
-import { RelayMetrics } from './http/RelayMetrics.ts'
+import { RelayMetrics, type RefusalReason } from './http/RelayMetrics.ts'
 import { createRowsRouter } from './http/rows/createRowsRouter.ts'
 import { RelayStorageAdapter } from './storage/RelayStorageAdapter.ts'
+import { DocumentEvictor } from './sync/DocumentEvictor.ts'
 import {
   RelayNetworkAdapter,
   type InspectVerdict,
   type RelayPeer,
 } from './sync/RelayNetworkAdapter.ts'
 import { relayWebSocketServerOptions } from './sync/network/relayWebSocketServerOptions.ts'
+import { recordNetworkMetrics } from './sync/recordNetworkMetrics.ts'
+import { ChangePusher } from './sync/ChangePusher.ts'
+import { createUploadRouter } from './sync/createUploadRouter.ts'
 import { RowGuard } from './sync/RowGuard.ts'
+import { RowUploader } from './sync/RowUploader.ts'
+import { UnknownDocumentLimiter } from './sync/UnknownDocumentLimiter.ts'
 
 /** What {@link startRelay} needs to serve one relay. */
 export interface StartRelayOptions {
@@ -44,6 +50,8 @@ export interface StartRelayOptions {
   readonly logger: Logger
   /** The interface to listen on. Default `0.0.0.0`. */
   readonly host?: string
+  /** A built web app served at `/` (see `createHttpApp`). Default: none. */
+  readonly appDirectory?: string
 }
 
 /** A running relay. */
@@ -126,16 +134,37 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
     logger,
   )
 
+  const refuse = (reason: RefusalReason, message: string): InspectVerdict => {
+    metrics.refusedMessages.inc({ reason })
+    return { refuse: message }
+  }
+  const unknownDocuments = new UnknownDocumentLimiter({
+    perWindow: limits.unknownDocumentsPerMinute,
+  })
   const inspect = async (peer: RelayPeer, message: RepoMessage): Promise<InspectVerdict> => {
     usersByPeer.set(peer.peerId, peer.user)
+    // A request is a peer asking for a document it has not got; uploads are 'sync' messages.
+    if (
+      message.type === 'request' &&
+      !(await guard.holds(message.documentId)) &&
+      !unknownDocuments.allow(peer.peerId, message.documentId, performance.now())
+    ) {
+      return refuse('unknown_documents', 'too many requests for unknown documents')
+    }
     const changes = changesOf(message)
-    if (changes instanceof Error) return { refuse: `unreadable sync message: ${changes.message}` }
+    if (changes instanceof Error) {
+      return refuse('unreadable', `unreadable sync message: ${changes.message}`)
+    }
     if (changes.length === 0 || !('documentId' in message)) return 'pass'
     const check = await guard.checkChanges(peer.user, message.documentId, changes)
-    if (!check.ok) return { refuse: check.reason }
+    if (!check.ok) return refuse('changes', check.reason)
     // A new row: adopt the checked document so its handle is ready (and stored) before the
     // sync message reaches a handle that found nothing in storage and gave up.
-    if (check.created) repo.import(check.created, { docId: message.documentId }).doneLoading()
+    if (check.created) {
+      const created = repo.import(check.created, { docId: message.documentId })
+      created.doneLoading()
+      pusher.accepted(created, [])
+    }
     guard.forget(message.documentId)
     logger.debug(
       { user: peer.user.id, documentId: message.documentId, changes: changes.length },
@@ -154,10 +183,14 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
     maxConnections: limits.maxConnections,
   })
   network.on('refused', ({ user, documentId, reason }) => {
-    metrics.refusedChanges.inc({ reason: 'refused' })
+    // Every other refusal was counted where inspect made it.
+    if (reason === 'internal error') metrics.refusedMessages.inc({ reason: 'internal' })
     logger.warn({ user: user.id, documentId, reason }, 'Refused a message')
   })
-  network.on('peer-disconnected', ({ peerId }) => usersByPeer.delete(peerId))
+  network.on('peer-disconnected', ({ peerId }) => {
+    usersByPeer.delete(peerId)
+    unknownDocuments.forget(peerId)
+  })
 
   const repo = new Repo({
     storage: repoStorage,
@@ -175,6 +208,28 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
       },
     },
   })
+  // Pushes every accepted change to the Rowsync devices that may read the row, at once.
+  const pusher = new ChangePusher({
+    repo,
+    network,
+    schema: config.schema,
+    rules: config.permissions,
+    logger,
+  })
+  const uploader = new RowUploader({
+    repo,
+    guard,
+    holds: (documentId) => documents.holds(documentId),
+    accepted: pusher.accepted,
+    storage: repoStorage,
+    stored: pusher.stored,
+    logger,
+  })
+  const evictor = new DocumentEvictor(repo, {
+    maxLoadedDocuments: limits.loadedDocuments,
+    logger,
+  })
+  recordNetworkMetrics(metrics, { network, repo, feed })
 
   const app = createHttpApp({
     logger,
@@ -182,6 +237,8 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
     origins: config.origins,
     metrics,
     isReady: () => accepting,
+    appDirectory: options.appDirectory,
+    schema: config.schema.definition,
     demo: {
       enabled: config.demo.enabled,
       secret: options.authSecret,
@@ -189,12 +246,14 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
     },
     routes: [
       createFeedRouter({ feed, documents, rules: config.permissions, logger }),
+      createUploadRouter({ uploader }),
       createRowsRouter({
         schema: config.schema,
         rules: config.permissions,
         repo,
         documents,
         feed,
+        accepted: pusher.accepted,
       }),
     ],
   })
@@ -245,6 +304,8 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
       network.disconnect()
       server.closeAllConnections()
       await closed
+      await evictor.stop()
+      pusher.stop()
       // Only documents that finished loading have anything to flush; Repo.shutdown would
       // also try the handles of ids peers asked for in vain, and throw.
       const ready = Object.values(repo.handles).filter((handle) => handle.isReady())

@@ -28,10 +28,10 @@ const fakeStartRelay = `
 export async function startRelay(options) {
   if (process.env.FAKE_RELAY === 'fail') throw new Error('fake relay refused to start')
   const keepAlive = setInterval(() => {}, 1 << 30)
-  const { config, port, dataDirectory, authSecret, logger } = options
+  const { config, port, dataDirectory, authSecret, logger, appDirectory } = options
   process.stdout.write(JSON.stringify({ fake: 'started', port, dataDirectory, authSecret,
     demo: config.demo.enabled, database: config.schema.database,
-    logger: typeof logger.info }) + '\\n')
+    logger: typeof logger.info, appDirectory: appDirectory ?? null }) + '\\n')
   return {
     url: 'http://127.0.0.1:' + port,
     async close() {
@@ -129,7 +129,8 @@ describe('rowsync-relay', () => {
     const exit = await run(['--help'])
     expect(exit.code).toBe(0)
     expect(exit.stdout).toContain('Usage: rowsync-relay')
-    for (const option of ['--port <number>', '--data <dir>', '--config <file>', '--demo']) {
+    const options = ['--port <number>', '--data <dir>', '--config <file>', '--demo', '--app <dir>']
+    for (const option of options) {
       expect(exit.stdout).toContain(option)
     }
     expect(exit.stdout).toContain('RELAY_AUTH_SECRET')
@@ -204,7 +205,10 @@ describe('rowsync-relay', () => {
     const exit = exitOf(child)
     const started = lineContaining(child, '"fake":"started"')
     await lineContaining(child, 'relay ready')
-    expect(JSON.parse(await started)).toEqual({
+    // The default app directory depends on whether the example app is built; see below.
+    const reported = JSON.parse(await started) as Record<string, unknown>
+    delete reported['appDirectory']
+    expect(reported).toEqual({
       fake: 'started',
       port: 4321,
       dataDirectory: join(repositoryRoot, 'rows'),
@@ -244,6 +248,37 @@ describe('rowsync-relay', () => {
       expect(stdout).toContain('relay closed; exiting')
     },
   )
+
+  it('serves the app directory given with --app', { timeout }, async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'rowsync-cli-app-'))
+    onTestFinished(() => rm(directory, { recursive: true, force: true }))
+    await writeFile(join(directory, 'index.html'), '<!doctype html><title>app</title>')
+    const child = spawnCli(['--demo', '--port', '0', '--app', directory], {}, withFakeRelay)
+    const exit = exitOf(child)
+    const started = lineContaining(child, '"fake":"started"')
+    await lineContaining(child, 'relay ready')
+    expect(JSON.parse(await started)).toMatchObject({ appDirectory: directory })
+    child.kill('SIGTERM')
+    expect((await exit).code).toBe(0)
+  })
+
+  it('serves no app with --no-app', { timeout }, async () => {
+    const child = spawnCli(['--demo', '--port', '0', '--no-app'], {}, withFakeRelay)
+    const exit = exitOf(child)
+    const started = lineContaining(child, '"fake":"started"')
+    await lineContaining(child, 'relay ready')
+    expect(JSON.parse(await started)).toMatchObject({ appDirectory: null })
+    child.kill('SIGTERM')
+    expect((await exit).code).toBe(0)
+  })
+
+  it('exits 1 for an --app directory without index.html', { timeout }, async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'rowsync-cli-app-'))
+    onTestFinished(() => rm(directory, { recursive: true, force: true }))
+    const exit = await run(['--demo', '--app', directory])
+    expect(exit.code).toBe(1)
+    expect(exit.stderr).toContain('--app')
+  })
 
   it('exits 1 when the relay does not start', { timeout }, async () => {
     const exit = await run(['--demo'], { FAKE_RELAY: 'fail' }, withFakeRelay)

@@ -60,6 +60,8 @@ export interface Api {
   delete<Body = ErrorResponse>(path: string): Promise<ApiResponse<Body>>
   /** The raw response, for the snapshot. */
   fetch(path: string): Promise<Response>
+  /** A raw request with the user's token (uploads, document streams). */
+  request(path: string, init: RequestInit): Promise<Response>
 }
 
 /** A logger whose lines tests can wait for, by message. */
@@ -87,12 +89,23 @@ export function relayConfig(): RelayConfig {
   return result.config
 }
 
+/** Extras of {@link startTestRelay}: a web app to serve at `/`, demo mode for its sign-in. */
+export interface TestRelayOptions {
+  readonly appDirectory?: string
+  readonly demo?: boolean
+}
+
 /**
  * Starts a relay, on `dataDirectory` or a fresh temporary one; `cleanups` gets what stops it
  * (and removes a directory it created), and every client it connects.
  */
-export async function startTestRelay(cleanups: Array<() => Promise<void>>, dataDirectory?: string) {
-  const config = relayConfig()
+export async function startTestRelay(
+  cleanups: Array<() => Promise<void>>,
+  dataDirectory?: string,
+  options: TestRelayOptions = {},
+) {
+  const parsed = relayConfig()
+  const config = options.demo ? { ...parsed, demo: { ...parsed.demo, enabled: true } } : parsed
   const { logger, logged } = watchedLogger()
   const directory = dataDirectory ?? (await mkdtemp(join(tmpdir(), 'rowsync-feed-')))
   const relay: RunningRelay = await startRelay({
@@ -102,6 +115,7 @@ export async function startTestRelay(cleanups: Array<() => Promise<void>>, dataD
     dataDirectory: directory,
     authSecret: secret,
     logger,
+    ...(options.appDirectory === undefined ? {} : { appDirectory: options.appDirectory }),
   })
   cleanups.push(async () => {
     await relay.close()
@@ -129,6 +143,14 @@ export async function startTestRelay(cleanups: Array<() => Promise<void>>, dataD
       put: async <Body>(path: string, body: unknown) => json<Body>(await call('PUT', path, body)),
       delete: async <Body>(path: string) => json<Body>(await call('DELETE', path)),
       fetch: async (path) => call('GET', path),
+      request: async (path, init) =>
+        fetch(`${relay.url}${path}`, {
+          ...init,
+          headers: {
+            ...(init.headers as Record<string, string>),
+            Authorization: `Bearer ${await tokenOf(user)}`,
+          },
+        }),
     }
   }
 
@@ -143,7 +165,7 @@ export async function startTestRelay(cleanups: Array<() => Promise<void>>, dataD
     return repo
   }
 
-  return { config, relay, directory, logged, as, connect }
+  return { config, relay, directory, logged, as, connect, tokenOf }
 }
 
 /** The document id of a row of the example database. */

@@ -156,6 +156,14 @@ export class Feed {
   }
 
   /**
+   * The latest entry of a row document, or undefined when the feed has none.
+   * @param documentId - the row document
+   */
+  entry(documentId: string): Promise<FeedEntry | undefined> {
+    return this.#log.entry(documentId)
+  }
+
+  /**
    * Every entry up to `through`, in sequence order, a bucket of entries in memory at a time.
    * @param through - the last sequence number to read
    */
@@ -203,8 +211,8 @@ export class Feed {
         this.#logger.warn({ documentId, reason: result.reason }, 'Feed skipped an invalid row')
         continue
       }
-      const { table, id, heads, deleted, values, flagged } = result.projection
-      rows.push({ documentId, table, id, heads, deleted, values, flagged })
+      const { table, id, heads, deleted, values, flagged, deleteConflict } = result.projection
+      rows.push({ documentId, table, id, heads, deleted, values, flagged, deleteConflict })
     }
     const appended = await this.#log.append(rows)
     if (appended.length > 0) {

@@ -187,6 +187,18 @@ export class FeedLog {
     return appended
   }
 
+  /**
+   * The latest entry of a document, or undefined when the feed has none (or it is corrupt).
+   * @param documentId - the row document
+   */
+  async entry(documentId: string): Promise<FeedEntry | undefined> {
+    const pointer = await this.#pointer(documentId)
+    if (pointer === undefined) return undefined
+    const bytes = await this.#storage.load(entryKey(pointer.seq))
+    const entry = bytes === undefined ? undefined : parseEntry(bytes)
+    return entry?.documentId === documentId ? entry : undefined
+  }
+
   async #pointer(documentId: string): Promise<Pointer | undefined> {
     const bytes = await this.#storage.load(pointerKey(documentId))
     if (bytes === undefined) return undefined
@@ -265,5 +277,8 @@ function parseEntry(bytes: Uint8Array): FeedEntry | undefined {
     deleted: entry.deleted,
     values: entry.values as Record<string, FieldValue>,
     flagged: entry.flagged,
+    // Entries written before the field existed: a delete conflict is rare, and the next change
+    // of the row records it.
+    deleteConflict: entry.deleteConflict === true,
   }
 }

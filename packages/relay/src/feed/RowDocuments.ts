@@ -1,9 +1,26 @@
 import * as Automerge from '@automerge/automerge'
 import type { StorageAdapterInterface } from '@automerge/automerge-repo/slim'
-import { projectRow, type ProjectionResult, type RowDocument, type Schema } from '@rowsync/schema'
+import {
+  projectRow,
+  type ProjectionResult,
+  type RowDocument,
+  type RowProjection,
+  type Schema,
+} from '@rowsync/schema'
+import { snapshotHash } from './snapshotHash.ts'
 
 /** The relay's live copy of a document, when its repo has one loaded and ready. */
 export type LiveDocument = (documentId: string) => Automerge.Doc<RowDocument> | undefined
+
+/** A row document's bytes with the projection of exactly those bytes; see {@link RowDocuments.export}. */
+export interface ExportedRow {
+  readonly document: Uint8Array
+  readonly projection: RowProjection
+}
+
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((head, index) => head === b[index])
+}
 
 /**
  * Reads the relay's row documents without keeping them: the repo's live copy when it has one
@@ -72,6 +89,57 @@ export class RowDocuments {
   /** Whether the relay holds the document (live or stored). */
   async holds(documentId: string): Promise<boolean> {
     return this.#live(documentId) !== undefined || (await this.chunks(documentId)).length > 0
+  }
+
+  /**
+   * The row document's bytes to send to a device, with the projection that matches them. The
+   * feed's projection (`expected`) is used when the stored document is at its heads; the
+   * stored chunks can lag the feed by the repo's save delay (see {@link chunks}), so otherwise
+   * the live document is saved, or the stored one loaded and projected. Costs one storage read
+   * when the row is stored as one snapshot at the expected heads (the common case after a
+   * compaction or an upload), else one document load.
+   * @param documentId - the row document
+   * @param expected - the row's projection as the feed recorded it
+   * @returns undefined when the relay holds no such document or it is not a valid row
+   * @throws Error when stored chunks do not load as an Automerge document
+   */
+  async export(documentId: string, expected: RowProjection): Promise<ExportedRow | undefined> {
+    const snapshots = await this.#storage.loadRange([documentId, 'snapshot'])
+    const incrementals = await this.#storage.loadRange([documentId, 'incremental'])
+    const [only] = snapshots
+    if (
+      snapshots.length === 1 &&
+      incrementals.length === 0 &&
+      only?.data !== undefined &&
+      only.key[2] === snapshotHash(expected.heads)
+    ) {
+      return { document: only.data, projection: expected }
+    }
+    const live = this.#live(documentId)
+    if (live) return this.#exported(documentId, live, Automerge.save(live), expected)
+    const chunks = [...snapshots, ...incrementals].flatMap((chunk) =>
+      chunk.data ? [chunk.data] : [],
+    )
+    if (chunks.length === 0) return undefined
+    const document = Buffer.concat(chunks)
+    const doc = Automerge.load<RowDocument>(document)
+    try {
+      return this.#exported(documentId, doc, document, expected)
+    } finally {
+      Automerge.free(doc)
+    }
+  }
+
+  #exported(
+    documentId: string,
+    doc: Automerge.Doc<RowDocument>,
+    document: Uint8Array,
+    expected: RowProjection,
+  ): ExportedRow | undefined {
+    if (sameHeads(Automerge.getHeads(doc), expected.heads))
+      return { document, projection: expected }
+    const result = projectRow(this.#schema, documentId, doc)
+    return result.ok ? { document, projection: result.projection } : undefined
   }
 
   /**

@@ -12,6 +12,38 @@ export interface RelayMetricsOptions {
 export type SyncDirection = 'in' | 'out'
 
 /**
+ * Label values of `reason` on refused messages: an unreadable sync message, changes refused
+ * (schema or permission), a request over `limits.unknownDocumentsPerMinute`, or an error while
+ * checking the message.
+ */
+export type RefusalReason = 'unreadable' | 'changes' | 'unknown_documents' | 'internal'
+
+/** Sync traffic since the relay started, as {@link RelayMetricsSource.traffic} reports it. */
+export interface SyncTraffic {
+  readonly messagesIn: number
+  readonly messagesOut: number
+  readonly bytesIn: number
+  readonly bytesOut: number
+}
+
+/**
+ * Where {@link RelayMetrics.observe} reads values at each scrape; every one is optional and a
+ * metric without a source keeps the value set on it.
+ */
+export interface RelayMetricsSource {
+  /** Peers connected now. */
+  readonly connectedPeers?: () => number
+  /** Row documents loaded in memory now. */
+  readonly loadedDocuments?: () => number
+  /** Sync messages and bytes since start; the counters grow by what changed since the last scrape. */
+  readonly traffic?: () => SyncTraffic
+  /** Rows held in storage. */
+  readonly storedRows?: () => Promise<number>
+  /** The feed's latest sequence number. */
+  readonly feedSequence?: () => number
+}
+
+/**
  * The relay's Prometheus metrics, on a registry of their own (never prom-client's global
  * one, so several relays in one process, as in tests, do not collide). Relay parts update
  * the fields; `GET /metrics` serves {@link RelayMetrics.registry}. Label values must come
@@ -30,12 +62,14 @@ export class RelayMetrics {
   readonly syncMessages: Counter<'direction'>
   /** Bytes of sync messages, labelled `direction` (`in` or `out`). */
   readonly syncBytes: Counter<'direction'>
-  /** Changes refused (not replicated), labelled `reason` (for example `schema`, `role`). */
-  readonly refusedChanges: Counter<'reason'>
+  /** Messages refused (never reaching the Repo), labelled `reason` (see {@link RefusalReason}). */
+  readonly refusedMessages: Counter<'reason'>
   /** The latest sequence number of the relay's change feed. */
   readonly feedSequence: Gauge
   /** HTTP request durations in seconds, labelled `method`, `route` (pattern) and `status`. */
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>
+  #source: RelayMetricsSource = {}
+  #traffic: SyncTraffic = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 }
 
   /**
    * Creates the metrics on a fresh registry.
@@ -46,36 +80,52 @@ export class RelayMetrics {
     const registry = new Registry()
     const registers = [registry]
     this.registry = registry
+    // Sources are read at scrape time (see observe): no timer, and never stale.
+    const source = () => this.#source
     this.connectedPeers = new Gauge({
       name: `${prefix}connected_peers`,
       help: 'Peers currently connected over WebSocket.',
       registers,
+      collect() {
+        const value = source().connectedPeers
+        if (value) this.set(value())
+      },
     })
     this.storedRows = new Gauge({
       name: `${prefix}stored_rows`,
       help: 'Rows held in storage.',
       registers,
+      async collect() {
+        const value = source().storedRows
+        if (value) this.set(await value())
+      },
     })
     this.loadedDocuments = new Gauge({
       name: `${prefix}loaded_documents`,
       help: 'Row documents currently loaded in memory.',
       registers,
+      collect() {
+        const value = source().loadedDocuments
+        if (value) this.set(value())
+      },
     })
     this.syncMessages = new Counter({
       name: `${prefix}sync_messages_total`,
       help: 'Sync messages received from (in) or sent to (out) peers.',
       labelNames: ['direction'],
       registers,
+      collect: () => this.#recordTraffic(),
     })
     this.syncBytes = new Counter({
       name: `${prefix}sync_bytes_total`,
       help: 'Bytes of sync messages received from (in) or sent to (out) peers.',
       labelNames: ['direction'],
       registers,
+      collect: () => this.#recordTraffic(),
     })
-    this.refusedChanges = new Counter({
-      name: `${prefix}refused_changes_total`,
-      help: 'Changes refused and not replicated, by reason.',
+    this.refusedMessages = new Counter({
+      name: `${prefix}refused_messages_total`,
+      help: 'Messages from peers refused before the relay applied them, by reason.',
       labelNames: ['reason'],
       registers,
     })
@@ -83,6 +133,10 @@ export class RelayMetrics {
       name: `${prefix}feed_sequence`,
       help: 'Latest sequence number of the change feed.',
       registers,
+      collect() {
+        const value = source().feedSequence
+        if (value) this.set(value())
+      },
     })
     this.httpRequestDuration = new Histogram({
       name: `${prefix}http_request_duration_seconds`,
@@ -92,5 +146,26 @@ export class RelayMetrics {
       registers,
     })
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry })
+  }
+
+  /**
+   * Reads the given metrics from the relay's parts at every scrape, from now on; a later call
+   * adds to (or replaces) the sources of earlier ones.
+   * @param source - see {@link RelayMetricsSource}
+   */
+  observe(source: RelayMetricsSource): void {
+    this.#source = { ...this.#source, ...source }
+  }
+
+  /** Counters only grow: adds the traffic since the last scrape. */
+  #recordTraffic(): void {
+    const traffic = this.#source.traffic?.()
+    if (traffic === undefined) return
+    const recorded = this.#traffic
+    this.syncMessages.inc({ direction: 'in' }, traffic.messagesIn - recorded.messagesIn)
+    this.syncMessages.inc({ direction: 'out' }, traffic.messagesOut - recorded.messagesOut)
+    this.syncBytes.inc({ direction: 'in' }, traffic.bytesIn - recorded.bytesIn)
+    this.syncBytes.inc({ direction: 'out' }, traffic.bytesOut - recorded.bytesOut)
+    this.#traffic = traffic
   }
 }

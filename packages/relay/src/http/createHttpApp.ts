@@ -1,6 +1,8 @@
+import { resolve } from 'node:path'
 import express from 'express'
 import type { Express, RequestHandler } from 'express'
 import type { Logger } from 'pino'
+import type { SchemaDefinition } from '@rowsync/schema'
 import type { AuthUser } from '../auth/AuthResult.ts'
 import type { TokenVerifier } from '../auth/createTokenVerifier.ts'
 import { allowOrigins } from './allowOrigins.ts'
@@ -42,6 +44,16 @@ export interface HttpAppOptions {
   routes?: readonly RequestHandler[] | undefined
   /** Largest JSON request body in bytes; defaults to {@link defaultMaxJsonBodyBytes}. */
   maxJsonBodyBytes?: number | undefined
+  /**
+   * A directory of static files (a built web app) served at `/`, with `index.html` for any
+   * other `GET` that asks for HTML (client-side routes). Default: none.
+   */
+  appDirectory?: string | undefined
+  /**
+   * The database's schema definition, served on `GET /v1/schema` so that clients (the web
+   * app) take their schema from the relay they talk to. Default: no such route.
+   */
+  schema?: SchemaDefinition | undefined
 }
 
 /** Default of {@link HttpAppOptions.maxJsonBodyBytes}: 100 KiB, Express's own default. */
@@ -54,8 +66,11 @@ export const defaultMaxJsonBodyBytes = 100 * 1024
  * - `GET /metrics`: Prometheus text. No auth, because operators usually scrape from inside
  *   their network; block `/metrics` at the proxy if the relay's port is public.
  * - `/v1/*`: the authenticated API: 403 for a disallowed browser Origin, 401 without a
- *   valid token. `GET /v1/me` returns `{ user: { id, roles } }`.
+ *   valid token. `GET /v1/me` returns `{ user: { id, roles } }`; with `schema`,
+ *   `GET /v1/schema` returns the schema definition as JSON.
  * - `GET /demo/users`, `POST /demo/token`: only when `demo.enabled`.
+ * - With `appDirectory`: its files at `/`, and its `index.html` for every other `GET` that
+ *   accepts HTML; the routes above win.
  *
  * Every response carries `X-Request-Id`; every error is JSON `{ error }`. The WebSocket
  * endpoint is not part of this app: attach it to the same HTTP server's `upgrade` event.
@@ -93,6 +108,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/v1/me', (_req, res) => {
     res.json({ user: userOf(res) })
   })
+  const schema = options.schema
+  if (schema !== undefined) {
+    app.get('/v1/schema', (_req, res) => {
+      res.json(schema)
+    })
+  }
   if (options.routes !== undefined && options.routes.length > 0) {
     app.use('/v1', ...options.routes)
   }
@@ -109,9 +130,41 @@ export function createHttpApp(options: HttpAppOptions): Express {
     app.use('/demo', checkOrigin, json, createDemoRouter(demo.secret, demo.users))
   }
 
+  if (options.appDirectory !== undefined) app.use(serveApp(options.appDirectory))
+
   app.use(notFound)
   app.use(jsonErrorHandler)
   return app
+}
+
+/** Paths the app never answers with its `index.html`, so API clients keep getting JSON errors. */
+const apiPrefixes = ['/v1/', '/demo/', '/sync', '/healthz', '/readyz', '/metrics']
+
+/** The web app's static files, and its `index.html` for client-side routes. */
+function serveApp(directory: string): express.Router {
+  const router = express.Router()
+  router.use(
+    express.static(directory, {
+      index: 'index.html',
+      setHeaders: (res, path) => {
+        // Built assets have content hashes in their names; the shell and the service worker
+        // must be revalidated, or a new release never reaches a browser.
+        res.setHeader(
+          'Cache-Control',
+          path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        )
+      },
+    }),
+  )
+  router.get(/.*/, (req, res, next) => {
+    const isApi = apiPrefixes.some((prefix) => req.path === prefix || req.path.startsWith(prefix))
+    if (isApi || !req.accepts('html')) return next()
+    res.setHeader('Cache-Control', 'no-cache')
+    res.sendFile(resolve(directory, 'index.html'), (error) => {
+      if (error) next()
+    })
+  })
+  return router
 }
 
 const noStore: RequestHandler = (_req, res, next) => {

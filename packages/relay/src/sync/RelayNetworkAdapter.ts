@@ -15,13 +15,26 @@ import { PeerConnection } from './network/PeerConnection.ts'
 import { RelayCloseCode } from './network/RelayCloseCode.ts'
 import type { RelayPeerUser } from './network/RelayPeerUser.ts'
 import { parseClientMessage } from './network/parseClientMessage.ts'
-import type { JoinMessage } from './network/parseClientMessage.ts'
+import type { JoinMessage, RelayPeerMetadata } from './network/parseClientMessage.ts'
 import { RELAY_NETWORK_DEFAULTS } from './network/relayNetworkDefaults.ts'
 
 /** The peer an inbound message came from, as `inspect` and the events see it. */
 export interface RelayPeer {
   readonly peerId: PeerId
   readonly user: RelayPeerUser
+}
+
+/** A joined peer, as {@link RelayNetworkAdapter.joinedPeers} lists it. */
+export interface JoinedPeer extends RelayPeer {
+  /** What the peer declared in its join (validated; `rowsync` marks a Rowsync device). */
+  readonly peerMetadata: RelayPeerMetadata
+}
+
+/** A message of the relay's own, beside automerge-repo's; see {@link RelayNetworkAdapter.sendTo}. */
+export interface RelayOwnMessage {
+  readonly type: string
+  readonly senderId: PeerId
+  readonly targetId: PeerId
 }
 
 /** What `inspect` decides about one message: deliver it to the Repo, or refuse it. */
@@ -148,6 +161,7 @@ export class RelayNetworkAdapter extends NetworkAdapterWithRelayEvents {
   readonly #connections = new Set<PeerConnection>()
   readonly #peers = new Map<PeerId, PeerConnection>()
   readonly #peersByUser = new Map<string, Set<PeerConnection>>()
+  readonly #metadata = new WeakMap<PeerConnection, RelayPeerMetadata>()
   #keepAlive: ReturnType<typeof setInterval> | undefined
   /** 'new' until the Repo connects the adapter, 'stopped' after it disconnects it. */
   #state: 'new' | 'connected' | 'stopped' = 'new'
@@ -274,6 +288,28 @@ export class RelayNetworkAdapter extends NetworkAdapterWithRelayEvents {
     this.#write(connection, message)
   }
 
+  /** The peers joined now, with their users and join metadata. */
+  joinedPeers(): JoinedPeer[] {
+    return [...this.#peers].map(([peerId, connection]) => ({
+      peerId,
+      user: connection.user,
+      peerMetadata: this.#metadata.get(connection) ?? {},
+    }))
+  }
+
+  /**
+   * Sends a message that is not one of automerge-repo's (the Repo never sees it) to a joined
+   * peer, CBOR-encoded like every other, subject to the send buffer limit. Never throws.
+   * @param message - addressed with `targetId`; only send types the peer declared it speaks
+   * @returns false when the peer is gone (the message is dropped)
+   */
+  sendTo(message: RelayOwnMessage): boolean {
+    const connection = this.#peers.get(message.targetId)
+    if (connection === undefined) return false
+    this.#write(connection, message)
+    return !connection.closed
+  }
+
   /** Counters since the adapter was created. */
   stats(): RelayNetworkStats {
     return { connections: this.#connections.size, peers: this.#peers.size, ...this.#counters }
@@ -365,6 +401,7 @@ export class RelayNetworkAdapter extends NetworkAdapterWithRelayEvents {
     if (owner !== undefined) this.#close(owner, RelayCloseCode.replaced, 'replaced')
     clearTimeout(connection.joinTimer)
     connection.peerId = peerId
+    this.#metadata.set(connection, join.peerMetadata)
     connection.log = connection.log.child({ peerId })
     this.#peers.set(peerId, connection)
     this.#peersByUser.set(connection.user.id, userPeers.add(connection))

@@ -13,9 +13,11 @@ import {
 
 /**
  * The outcome of {@link RowGuard.checkChanges}; `created` holds the checked document when the
- * changes create a row the relay did not hold.
+ * changes create a row the relay did not hold; `waiting` says the changes depend on changes
+ * the relay lacks, so they were not checked yet.
  */
-export type ChangeCheck = { ok: true; created?: Uint8Array } | { ok: false; reason: string }
+export type ChangeCheck =
+  { ok: true; created?: Uint8Array; waiting?: true } | { ok: false; reason: string }
 
 /** Reads the current state of a row document the relay holds, or `undefined`. */
 export type CurrentDocument = (documentId: string) => Automerge.Doc<RowDocument> | undefined
@@ -132,7 +134,7 @@ export class RowGuard {
       if (Automerge.getMissingDeps(after, []).length > 0) {
         // Changes whose dependencies the relay lacks wait in Automerge's queue; they are
         // checked when the sync protocol delivers what they depend on.
-        return { ok: true }
+        return { ok: true, waiting: true }
       }
       const result = projectRow(this.#schema, documentId, after)
       if (!result.ok) return { ok: false, reason: `invalid row: ${result.reason}` }

@@ -42,6 +42,7 @@ function row(documentId: string, heads = [`h-${documentId}`]): FeedRow {
     deleted: false,
     values: { name: documentId },
     flagged: [],
+    deleteConflict: false,
   }
 }
 

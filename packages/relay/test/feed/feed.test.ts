@@ -1,7 +1,7 @@
 import * as Automerge from '@automerge/automerge'
 import type { RowDocument } from '@rowsync/schema'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FeedBody } from '../../src/feed/createFeedRouter.ts'
+import type { FeedBody } from '@rowsync/schema'
 import type { RowBody } from '../../src/http/rows/rowBody.ts'
 import { RelayStorageAdapter } from '../../src/storage/RelayStorageAdapter.ts'
 import {
@@ -16,6 +16,7 @@ import {
   tom,
   type TestUser,
 } from '../testRelay.ts'
+import { rowEntries } from './feedRows.ts'
 
 // GET /v1/feed on a real relay on loopback: one entry per row in sequence order, paged,
 // filtered by read permission, and numbered by a sequence that survives restarts.
@@ -47,7 +48,7 @@ describe('GET /v1/feed', () => {
     ]
     const { status, body } = await api.get<FeedBody>('/v1/feed')
     expect(status).toBe(200)
-    expect(body.entries.map((entry) => entry.id)).toEqual(['c-1', 'c-2', 'c-3'])
+    expect(rowEntries(body).map((entry) => entry.id)).toEqual(['c-1', 'c-2', 'c-3'])
     expect(body.entries.map((entry) => entry.seq)).toEqual([1, 2, 3])
     expect(body.entries[0]).toEqual({
       seq: 1,
@@ -69,11 +70,11 @@ describe('GET /v1/feed', () => {
     await putCustomer(api, 'c-2', 'Globex')
     const changed = await putCustomer(api, 'c-1', 'Acme Corp')
     const { body } = await api.get<FeedBody>('/v1/feed')
-    expect(body.entries.map((entry) => [entry.id, entry.seq])).toEqual([
+    expect(rowEntries(body).map((entry) => [entry.id, entry.seq])).toEqual([
       ['c-2', 2],
       ['c-1', 3],
     ])
-    expect(body.entries[1]?.heads).toEqual(changed.heads)
+    expect(rowEntries(body)[1]?.heads).toEqual(changed.heads)
   })
 
   it('records nothing for a write that changes nothing', async () => {
@@ -96,7 +97,7 @@ describe('GET /v1/feed', () => {
       if (body.next === null) break
       since = body.next
     }
-    expect(pages.map((page) => page.entries.map((entry) => entry.id))).toEqual([
+    expect(pages.map((page) => rowEntries(page).map((entry) => entry.id))).toEqual([
       ['c-1', 'c-2'],
       ['c-3', 'c-4'],
       ['c-5'],
@@ -121,10 +122,10 @@ describe('GET /v1/feed', () => {
     const { body: first } = await api.get<FeedBody>('/v1/feed')
     await putCustomer(api, 'c-2', 'Globex')
     const { body } = await api.get<FeedBody>(`/v1/feed?since=${first.last}`)
-    expect(body.entries.map((entry) => entry.id)).toEqual(['c-2'])
+    expect(rowEntries(body).map((entry) => entry.id)).toEqual(['c-2'])
   })
 
-  it('lists only the rows the user may read', async () => {
+  it('lists the rows the user may not read as left entries, with nothing but the id', async () => {
     const { as } = await setup()
     const api = as(dana)
     await putCustomer(api, 'c-1', 'Acme')
@@ -138,22 +139,49 @@ describe('GET /v1/feed', () => {
       expect(response.status).toBe(201)
     }
     const ids = async (user: TestUser) =>
-      (await as(user).get<FeedBody>('/v1/feed')).body.entries.map((entry) => entry.id)
-    expect(await ids(tom)).toEqual(['c-1', 'wo-tom'])
-    expect(await ids(tina)).toEqual(['c-1', 'wo-tina'])
+      (await as(user).get<FeedBody>('/v1/feed')).body.entries.map((entry) =>
+        'left' in entry ? entry : entry.id,
+      )
+    const left = (seq: number, table: string, id: string) => ({
+      seq,
+      documentId: documentIdOf(table, id),
+      left: true,
+    })
+    expect(await ids(tom)).toEqual(['c-1', 'wo-tom', left(3, 'workOrders', 'wo-tina')])
+    expect(await ids(tina)).toEqual(['c-1', left(2, 'workOrders', 'wo-tom'), 'wo-tina'])
     expect(await ids(dana)).toEqual(['c-1', 'wo-tom', 'wo-tina'])
-    expect(await ids(nobody)).toEqual([])
+    expect(await ids(nobody)).toEqual([
+      left(1, 'customers', 'c-1'),
+      left(2, 'workOrders', 'wo-tom'),
+      left(3, 'workOrders', 'wo-tina'),
+    ])
   })
 
-  it("drops a row from a user's feed once it moves out of the user's scope", async () => {
+  it("tells a user that a row left the user's scope", async () => {
     const { as } = await setup()
     await as(dana).put(rowPath('workOrders', 'wo-1'), {
       values: { title: 'Fix pump', technician: 'tom' },
     })
+    const { body: before } = await as(tom).get<FeedBody>('/v1/feed')
+    expect(rowEntries(before).map((entry) => entry.id)).toEqual(['wo-1'])
     await as(dana).put(rowPath('workOrders', 'wo-1'), { values: { technician: 'tina' } })
-    const { body } = await as(tom).get<FeedBody>('/v1/feed')
-    expect(body.entries).toEqual([])
-    expect(body.last).toBe(2)
+    const { body } = await as(tom).get<FeedBody>(`/v1/feed?since=${before.last}`)
+    expect(body).toEqual({
+      entries: [{ seq: 2, documentId: documentIdOf('workOrders', 'wo-1'), left: true }],
+      next: null,
+      last: 2,
+    })
+  })
+
+  it('pages left entries like row entries', async () => {
+    const { as } = await setup()
+    for (const id of ['wo-1', 'wo-2', 'wo-3']) {
+      await as(dana).put(rowPath('workOrders', id), { values: { title: id, technician: 'tina' } })
+    }
+    const { body } = await as(tom).get<FeedBody>('/v1/feed?limit=2')
+    expect(body.entries.map((entry) => entry.seq)).toEqual([1, 2])
+    expect(body.entries.every((entry) => 'left' in entry)).toBe(true)
+    expect(body.next).toBe(2)
   })
 
   it('shows a deleted row as deleted', async () => {
@@ -162,7 +190,7 @@ describe('GET /v1/feed', () => {
     await putCustomer(api, 'c-1', 'Acme')
     expect((await api.delete(rowPath('customers', 'c-1'))).status).toBe(200)
     const { body } = await api.get<FeedBody>('/v1/feed')
-    expect(body.entries.map((entry) => [entry.id, entry.seq, entry.deleted])).toEqual([
+    expect(rowEntries(body).map((entry) => [entry.id, entry.seq, entry.deleted])).toEqual([
       ['c-1', 2, true],
     ])
   })
@@ -194,7 +222,7 @@ describe('GET /v1/feed', () => {
     expect(after).toEqual(before)
     await putCustomer(second.as(dana), 'c-1', 'Acme Corp')
     const { body } = await second.as(dana).get<FeedBody>(`/v1/feed?since=${before.last}`)
-    expect(body.entries.map((entry) => [entry.id, entry.seq])).toEqual([['c-1', 3]])
+    expect(rowEntries(body).map((entry) => [entry.id, entry.seq])).toEqual([['c-1', 3]])
   })
 
   it('records rows stored before the relay had a feed', async () => {
@@ -209,7 +237,11 @@ describe('GET /v1/feed', () => {
 
     const second = await setup(first.directory)
     const { body } = await second.as(dana).get<FeedBody>('/v1/feed')
-    expect(body.entries.map((entry) => entry.id).sort()).toEqual(['c-1', 'c-2'])
+    expect(
+      rowEntries(body)
+        .map((entry) => entry.id)
+        .sort(),
+    ).toEqual(['c-1', 'c-2'])
     expect(body.last).toBe(2)
   })
 
@@ -223,7 +255,7 @@ describe('GET /v1/feed', () => {
     })
     await appended
     const { body } = await as(tom).get<FeedBody>('/v1/feed')
-    expect(body.entries).toEqual([
+    expect(rowEntries(body)).toEqual([
       expect.objectContaining({
         table: 'customers',
         id: 'c-1',

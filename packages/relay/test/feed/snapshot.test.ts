@@ -1,8 +1,9 @@
 import * as Automerge from '@automerge/automerge'
 import type { RowDocument } from '@rowsync/schema'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FeedBody } from '../../src/feed/createFeedRouter.ts'
-import { readSnapshot } from './readSnapshot.ts'
+import { documentStream, projectRow, type FeedBody } from '@rowsync/schema'
+import { rowEntries } from './feedRows.ts'
+import { readDocumentResponse } from './readDocumentStream.ts'
 import { ada, type Api, dana, nobody, rowPath, startTestRelay, tom } from '../testRelay.ts'
 
 // GET /v1/snapshot on a real relay on loopback: the readable rows' documents, streamed with a
@@ -33,24 +34,32 @@ async function setup() {
 async function snapshotOf(api: Api) {
   const response = await api.fetch('/v1/snapshot')
   expect(response.status).toBe(200)
-  expect(response.headers.get('content-type')).toBe('application/vnd.rowsync.snapshot')
-  return readSnapshot(new Uint8Array(await response.arrayBuffer()))
+  const snapshot = await readDocumentResponse(response)
+  expect(snapshot.contentType).toBe(documentStream.contentType)
+  const { header } = snapshot
+  if (header === undefined) throw new Error('the snapshot has no header')
+  return { ...snapshot, header }
 }
 
 describe('GET /v1/snapshot', () => {
   it('streams exactly the rows the user may read, each a loadable document', async () => {
     const { as } = await setup()
     const { header, records, complete } = await snapshotOf(as(tom))
-    const feed = (await as(tom).get<FeedBody>('/v1/feed')).body
+    const feedBody = (await as(tom).get<FeedBody>('/v1/feed')).body
+    const feed = { ...feedBody, entries: rowEntries(feedBody) }
 
     expect(complete).toBe(true)
     expect(header.count).toBe(records.length)
     expect(header.bytes).toBe(records.reduce((sum, record) => sum + record.document.length, 0))
     expect(header.seq).toBe(feed.last)
     // Feed order, the same rows and positions as tom's feed.
-    expect(records.map(({ documentId, seq, deleted }) => ({ documentId, seq, deleted }))).toEqual(
-      feed.entries.map(({ documentId, seq, deleted }) => ({ documentId, seq, deleted })),
-    )
+    expect(
+      records.map(({ documentId, seq, projection }) => ({
+        documentId,
+        seq,
+        deleted: projection?.deleted,
+      })),
+    ).toEqual(feed.entries.map(({ documentId, seq, deleted }) => ({ documentId, seq, deleted })))
     const rows = records.map((record) => {
       const doc = Automerge.load<RowDocument>(record.document)
       const row = {
@@ -68,6 +77,28 @@ describe('GET /v1/snapshot', () => {
       ['customers', 'c-2', true],
     ])
     expect(rows.map((row) => row.heads)).toEqual(feed.entries.map((entry) => entry.heads))
+  })
+
+  it("gives each row's projection, equal to the projection of the bytes sent", async () => {
+    const { as, config } = await setup()
+    // Edits right before the snapshot: stored chunks may lag the feed by the save delay.
+    await as(dana).put(rowPath('customers', 'c-1'), { values: { name: 'Acme Corp' } })
+    await as(dana).put(rowPath('workOrders', 'wo-tom'), { values: { title: 'Fix the pump' } })
+    const { records } = await snapshotOf(as(tom))
+    expect(records).toHaveLength(3)
+    for (const record of records) {
+      const doc = Automerge.load<RowDocument>(record.document)
+      const projected = projectRow(config.schema, record.documentId, doc)
+      Automerge.free(doc)
+      expect(projected).toEqual({ ok: true, projection: record.projection })
+    }
+    expect(records[1]?.projection).toMatchObject({
+      table: 'customers',
+      id: 'c-1',
+      values: { name: 'Acme Corp' },
+      flagged: [],
+      deleteConflict: false,
+    })
   })
 
   it('gives every row to a user who may read everything', async () => {
@@ -93,7 +124,7 @@ describe('GET /v1/snapshot', () => {
     const { header } = await snapshotOf(as(tom))
     await as(dana).put(rowPath('customers', 'c-1'), { values: { name: 'Acme Corp' } })
     const { body } = await as(tom).get<FeedBody>(`/v1/feed?since=${header.seq}`)
-    expect(body.entries.map((entry) => entry.id)).toEqual(['c-1'])
+    expect(rowEntries(body).map((entry) => entry.id)).toEqual(['c-1'])
   })
 
   it('needs a token', async () => {

@@ -9,7 +9,7 @@ import { Feed } from '../../src/feed/Feed.ts'
 import { RowDocuments } from '../../src/feed/RowDocuments.ts'
 import { streamSnapshot } from '../../src/feed/streamSnapshot.ts'
 import { RelayStorageAdapter } from '../../src/storage/RelayStorageAdapter.ts'
-import { readSnapshot } from './readSnapshot.ts'
+import { readDocumentStream } from './readDocumentStream.ts'
 import { documentIdOf, relayConfig, rowDocument } from '../testRelay.ts'
 
 // streamSnapshot against real storage and a sink that drains slowly: it writes one chunk at a
@@ -71,7 +71,7 @@ describe('streamSnapshot', () => {
     expect(mostBufferedBeyondCurrent).toBe(0)
     // Header, 20 records, end marker.
     expect(received).toHaveLength(22)
-    const snapshot = readSnapshot(Buffer.concat(received))
+    const snapshot = readDocumentStream(received)
     expect(snapshot.complete).toBe(true)
     expect(snapshot.records).toHaveLength(20)
   })
@@ -86,8 +86,8 @@ describe('streamSnapshot', () => {
       },
     })
     await streamSnapshot({ feed, documents, include: (entry) => entry.id === 'c-1', sink })
-    const { header, records } = readSnapshot(Buffer.concat(received))
-    expect(header.count).toBe(1)
+    const { header, records } = readDocumentStream(received)
+    expect(header?.count).toBe(1)
     expect(records.map((record) => record.documentId)).toEqual([documentIdOf('customers', 'c-1')])
   })
 

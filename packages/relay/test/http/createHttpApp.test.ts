@@ -69,7 +69,7 @@ describe('health, readiness and metrics', () => {
       'rowsync_relay_loaded_documents',
       'rowsync_relay_sync_messages_total',
       'rowsync_relay_sync_bytes_total',
-      'rowsync_relay_refused_changes_total',
+      'rowsync_relay_refused_messages_total',
       'rowsync_relay_feed_sequence',
       'rowsync_relay_http_request_duration_seconds',
       'process_cpu_user_seconds_total',

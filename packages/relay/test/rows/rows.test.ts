@@ -2,7 +2,7 @@ import * as Automerge from '@automerge/automerge'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import { readChangeMetadata, type RowDocument } from '@rowsync/schema'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FeedBody } from '../../src/feed/createFeedRouter.ts'
+import type { FeedBody } from '@rowsync/schema'
 import type { RowListBody } from '../../src/http/rows/createRowsRouter.ts'
 import type { RowBody } from '../../src/http/rows/rowBody.ts'
 import {
@@ -16,6 +16,7 @@ import {
   tina,
   tom,
 } from '../testRelay.ts'
+import { rowEntries } from '../feed/feedRows.ts'
 
 // The rows API for integrations on a real relay on loopback: reads and writes authorized like
 // sync, validated like every write, and carried through the repo to connected peers.
@@ -255,7 +256,7 @@ describe('DELETE /v1/tables/:table/rows/:id', () => {
     expect(body).toMatchObject({ deleted: true, values: { name: 'Acme' } })
     expect((await as(ada).get<RowBody>(rowPath('customers', 'c-1'))).body.deleted).toBe(true)
     const feed = await as(ada).get<FeedBody>('/v1/feed')
-    expect(feed.body.entries.map((entry) => [entry.id, entry.deleted])).toEqual([['c-1', true]])
+    expect(rowEntries(feed.body).map((entry) => [entry.id, entry.deleted])).toEqual([['c-1', true]])
   })
 
   it('brings a deleted row back on PUT', async () => {

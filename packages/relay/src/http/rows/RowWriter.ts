@@ -49,9 +49,12 @@ export class RowWriter {
   readonly #repo: Repo
   readonly #documents: RowReader
   readonly #now: () => number
+  readonly #accepted: (handle: DocHandle<RowDocument>, before: readonly string[]) => void
 
   /**
    * @param options.now - the clock for change metadata, in ms since the epoch (default Date.now)
+   * @param options.accepted - hears of every change written, with the row's heads before it
+   *   (the relay's live push); default none
    */
   constructor(options: {
     schema: Schema
@@ -59,12 +62,14 @@ export class RowWriter {
     repo: Repo
     documents: RowReader
     now?: () => number
+    accepted?: ((handle: DocHandle<RowDocument>, before: readonly string[]) => void) | undefined
   }) {
     this.#schema = options.schema
     this.#rules = options.rules
     this.#repo = options.repo
     this.#documents = options.documents
     this.#now = options.now ?? Date.now
+    this.#accepted = options.accepted ?? (() => undefined)
   }
 
   /**
@@ -140,6 +145,7 @@ export class RowWriter {
       docId: documentId as string as DocumentId,
     })
     handle.doneLoading()
+    this.#accepted(handle, [])
     return this.#stored(handle, 201)
   }
 
@@ -170,7 +176,9 @@ export class RowWriter {
         error: `user ${user.id} may not write ${table}/${id} with these values`,
       }
     }
+    const heads = Automerge.getHeads(handle.doc())
     handle.change(planned.write, this.#options(user, kind))
+    this.#accepted(handle, heads)
     return this.#stored(handle, 200)
   }
 

@@ -1,6 +1,6 @@
 import express from 'express'
 import type { Response, Router } from 'express'
-import type { Repo } from '@automerge/automerge-repo/slim'
+import type { DocHandle, Repo } from '@automerge/automerge-repo/slim'
 import {
   canRead,
   isRowId,
@@ -8,6 +8,7 @@ import {
   rowDocumentId,
   type FieldValue,
   type PermissionRules,
+  type RowDocument,
   type Schema,
 } from '@rowsync/schema'
 import { queryInteger } from './queryInteger.ts'
@@ -68,6 +69,7 @@ export const rowPageLimits = { default: 100, max: 1000 } as const
  * @param options.documents - reads row documents without loading them into the repo
  * @param options.feed - lists rows
  * @param options.now - the clock for change metadata (default Date.now)
+ * @param options.accepted - hears of every change written, with the row's heads before it
  */
 export function createRowsRouter(options: {
   schema: Schema
@@ -76,6 +78,7 @@ export function createRowsRouter(options: {
   documents: RowReader
   feed: RowPager
   now?: () => number
+  accepted?: ((handle: DocHandle<RowDocument>, before: readonly string[]) => void) | undefined
 }): Router {
   const { schema, rules, documents, feed } = options
   const writer = new RowWriter(options)

@@ -7,11 +7,19 @@ import type {
   StorageId,
 } from '@automerge/automerge-repo/slim'
 
+/**
+ * automerge-repo's peer metadata, plus `rowsync`: the Rowsync protocol version a device speaks
+ * (`rowsyncPeerMetadata` in @rowsync/schema); absent for stock clients.
+ */
+export interface RelayPeerMetadata extends PeerMetadata {
+  readonly rowsync?: number
+}
+
 /** The first message of a client (automerge-repo-network-websocket's JoinMessage). */
 export interface JoinMessage {
   readonly type: 'join'
   readonly senderId: PeerId
-  readonly peerMetadata: PeerMetadata
+  readonly peerMetadata: RelayPeerMetadata
   /** Undefined from old clients, which speak version 1. */
   readonly supportedProtocolVersions: readonly string[] | undefined
 }
@@ -137,19 +145,23 @@ function parseDecoded(value: unknown): ParsedClientMessage {
 
 function parseJoin(value: Record<string, unknown>, senderId: PeerId): ParsedClientMessage {
   const { peerMetadata, supportedProtocolVersions } = value
-  let metadata: PeerMetadata = {}
+  let metadata: RelayPeerMetadata = {}
   if (peerMetadata !== undefined && peerMetadata !== null) {
     if (!isRecord(peerMetadata)) return failure('join: peerMetadata is not a map')
-    const { storageId, isEphemeral } = peerMetadata
+    const { storageId, isEphemeral, rowsync } = peerMetadata
     if (storageId !== undefined && !isStorageId(storageId)) {
       return failure('join: peerMetadata.storageId is not a storage id')
     }
     if (isEphemeral !== undefined && typeof isEphemeral !== 'boolean') {
       return failure('join: peerMetadata.isEphemeral is not a boolean')
     }
+    if (rowsync !== undefined && !(Number.isSafeInteger(rowsync) && (rowsync as number) > 0)) {
+      return failure('join: peerMetadata.rowsync is not a protocol version')
+    }
     metadata = {
       ...(storageId === undefined ? {} : { storageId }),
       ...(isEphemeral === undefined ? {} : { isEphemeral }),
+      ...(rowsync === undefined ? {} : { rowsync: rowsync as number }),
     }
   }
   if (
