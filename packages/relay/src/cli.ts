@@ -149,6 +149,15 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     )
   }
 
+  if (appDirectory !== undefined && !config.origins.includes('*')) {
+    // Browsers send an Origin on the app's own POSTs and WebSocket too, and the relay cannot
+    // tell which public address (proxy, TLS) people open it at.
+    logger.warn(
+      { origins: config.origins },
+      'serving a web app: list the origin people open it at in the config origins, or the relay refuses its requests',
+    )
+  }
+
   let relay: RunningRelay | undefined
   let stopSignal: NodeJS.Signals | undefined
   const close = (running: RunningRelay): void => {

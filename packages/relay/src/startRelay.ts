@@ -221,7 +221,8 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
     guard,
     holds: (documentId) => documents.holds(documentId),
     accepted: pusher.accepted,
-    storage: repoStorage,
+    storage,
+    record: (documentId, projection) => feed.record(documentId, projection),
     stored: pusher.stored,
     logger,
   })

@@ -1,5 +1,5 @@
 import type { StorageAdapterInterface } from '@automerge/automerge-repo/slim'
-import type { ProjectionResult } from '@rowsync/schema'
+import type { ProjectionResult, RowProjection } from '@rowsync/schema'
 import type { Logger } from 'pino'
 import type { FeedEntry, FeedRow } from './FeedEntry.ts'
 import { FeedLog } from './FeedLog.ts'
@@ -33,6 +33,12 @@ export interface FeedPageOptions {
   readonly maxScanned?: number
 }
 
+/** A document waiting for the next append: who waits, and its state when the caller knew it. */
+interface Pending {
+  readonly waiters: Array<() => void>
+  known: RowProjection | undefined
+}
+
 /** Default of {@link FeedPageOptions.maxScanned}. */
 const defaultMaxScanned = 10_000
 /** Documents recorded in one append (one storage transaction). */
@@ -51,7 +57,7 @@ export class Feed {
   readonly #logger: Logger
   readonly #storage: StorageAdapterInterface
   /** Documents waiting for the next append, with the callers waiting for it. */
-  readonly #pending = new Map<string, Array<() => void>>()
+  readonly #pending = new Map<string, Pending>()
   #draining: Promise<void> | undefined
   #closed = false
   /** Appends that failed so far; a backfill that saw one is not marked complete. */
@@ -121,14 +127,20 @@ export class Feed {
    * Records the current state of a row document: appends an entry unless its heads equal the
    * document's entry. A document that is not a valid row is logged and skipped. Never rejects.
    * @param documentId - a row document whose change the relay saved
+   * @param known - the row as just stored, when the caller derived it (spares loading the
+   *   document); a later call without it for the same document in the same append wins
    * @returns resolves once the entry is durable (or the document was skipped)
    */
-  record(documentId: string): Promise<void> {
+  record(documentId: string, known?: RowProjection): Promise<void> {
     if (this.#closed) return Promise.resolve()
     return new Promise((resolve) => {
-      const waiters = this.#pending.get(documentId) ?? []
-      waiters.push(resolve)
-      this.#pending.set(documentId, waiters)
+      const pending = this.#pending.get(documentId)
+      if (pending) {
+        pending.waiters.push(resolve)
+        pending.known = known
+      } else {
+        this.#pending.set(documentId, { waiters: [resolve], known })
+      }
       this.#draining ??= this.#drain()
     })
   }
@@ -183,7 +195,7 @@ export class Feed {
         const batch = [...this.#pending].slice(0, batchSize)
         for (const [documentId] of batch) this.#pending.delete(documentId)
         try {
-          await this.#append(batch.map(([documentId]) => documentId))
+          await this.#append(batch)
         } catch (error) {
           this.#failedAppends += 1
           this.#logger.error(
@@ -191,7 +203,7 @@ export class Feed {
             'Could not record changes in the feed',
           )
         }
-        for (const [, waiters] of batch) for (const resolve of waiters) resolve()
+        for (const [, { waiters }] of batch) for (const resolve of waiters) resolve()
       }
     } finally {
       // Cleared in the same turn as the last check of #pending, so no record call is missed.
@@ -199,13 +211,15 @@ export class Feed {
     }
   }
 
-  async #append(documentIds: readonly string[]): Promise<void> {
+  async #append(batch: ReadonlyArray<readonly [string, Pending]>): Promise<void> {
     const rows: FeedRow[] = []
     const projections = await Promise.all(
-      documentIds.map(async (documentId) => this.#project(documentId)),
+      batch.map(async ([documentId, { known }]) =>
+        known ? { ok: true as const, projection: known } : this.#project(documentId),
+      ),
     )
     for (const [index, result] of projections.entries()) {
-      const documentId = documentIds[index] ?? ''
+      const documentId = batch[index]?.[0] ?? ''
       if (result === undefined) continue
       if (!result.ok) {
         this.#logger.warn({ documentId, reason: result.reason }, 'Feed skipped an invalid row')

@@ -8,6 +8,7 @@ import {
   type Schema,
 } from '@rowsync/schema'
 import { snapshotHash } from './snapshotHash.ts'
+import { emptyDocument } from '../sync/emptyDocument.ts'
 
 /** The relay's live copy of a document, when its repo has one loaded and ready. */
 export type LiveDocument = (documentId: string) => Automerge.Doc<RowDocument> | undefined
@@ -64,7 +65,7 @@ export class RowDocuments {
       const loaded = this.#live(documentId)
       return loaded ? use(loaded) : undefined
     }
-    let doc = Automerge.init<RowDocument>()
+    let doc = emptyDocument<RowDocument>()
     try {
       for (const chunk of chunks) doc = Automerge.loadIncremental(doc, chunk)
       return use(doc)

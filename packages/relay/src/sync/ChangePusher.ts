@@ -8,6 +8,7 @@ import type {
 } from '@automerge/automerge-repo/slim'
 import {
   canRead,
+  type RowProjection,
   projectRow,
   type PermissionRules,
   type RelayChangesMessage,
@@ -111,19 +112,15 @@ export class ChangePusher {
    * the whole document. Never throws.
    * @param documentId - the row document
    * @param document - the saved document
+   * @param projection - the row it holds
    */
-  readonly stored = (documentId: DocumentId, document: Uint8Array): void => {
-    if (this.#stopped || !this.#hasDevices()) return
-    try {
-      const doc = Automerge.load<RowDocument>(document)
-      try {
-        this.#push(documentId, doc, [], Automerge.getHeads(doc))
-      } finally {
-        Automerge.free(doc)
-      }
-    } catch (error) {
-      this.#log.error({ err: error, documentId }, 'push failed')
-    }
+  readonly stored = (
+    documentId: DocumentId,
+    document: Uint8Array,
+    projection: RowProjection,
+  ): void => {
+    if (this.#stopped) return
+    this.#send(documentId, projection, document)
   }
 
   /** Stops watching; pushes nothing more. */
@@ -162,26 +159,37 @@ export class ChangePusher {
     before: readonly string[],
     after: readonly string[],
   ): void {
-    const senderId = this.#network.peerId
-    if (senderId === undefined) return
-    const devices = this.#network
-      .joinedPeers()
-      .filter((peer) => peer.peerMetadata.rowsync !== undefined)
-    if (devices.length === 0) return
+    if (!this.#hasDevices()) return
     const result = projectRow(this.#schema, documentId, doc)
     // A document that is not a valid row is served to nobody.
     if (!result.ok) return
-    const { table, values } = result.projection
-    const readers = devices.filter((peer) => canRead(this.#rules, peer.user, table, values))
+    this.#send(documentId, result.projection, Automerge.saveSince(doc, [...before]), after)
+  }
+
+  /** Sends changes of a row to the connected devices whose users may read it. */
+  #send(
+    documentId: DocumentId,
+    projection: RowProjection,
+    data: Uint8Array,
+    heads: readonly string[] = projection.heads,
+  ): void {
+    const senderId = this.#network.peerId
+    if (senderId === undefined) return
+    const { table, values } = projection
+    const readers = this.#network
+      .joinedPeers()
+      .filter(
+        (peer) =>
+          peer.peerMetadata.rowsync !== undefined && canRead(this.#rules, peer.user, table, values),
+      )
     if (readers.length === 0) return
-    const data = Automerge.saveSince(doc, [...before])
     for (const peer of readers) {
       const message: RelayChangesMessage = {
         type: 'rowsync-changes',
         senderId,
         targetId: peer.peerId,
         documentId,
-        heads: after,
+        heads,
         data,
       }
       this.#network.sendTo(message as RelayChangesMessage & RelayOwnMessage)

@@ -10,14 +10,17 @@ import {
   type Schema,
   type UserIdentity,
 } from '@rowsync/schema'
+import { emptyDocument, readerCopy } from './emptyDocument.ts'
 
 /**
  * The outcome of {@link RowGuard.checkChanges}; `created` holds the checked document when the
- * changes create a row the relay did not hold; `waiting` says the changes depend on changes
- * the relay lacks, so they were not checked yet.
+ * changes create a row the relay did not hold, with `projection`, the row it makes; `waiting`
+ * says the changes depend on changes the relay lacks, so they were not checked yet.
  */
 export type ChangeCheck =
-  { ok: true; created?: Uint8Array; waiting?: true } | { ok: false; reason: string }
+  | { ok: true; created?: undefined; waiting?: true }
+  | { ok: true; created: Uint8Array; projection: RowProjection; waiting?: undefined }
+  | { ok: false; reason: string }
 
 /** Reads the current state of a row document the relay holds, or `undefined`. */
 export type CurrentDocument = (documentId: string) => Automerge.Doc<RowDocument> | undefined
@@ -124,7 +127,7 @@ export class RowGuard {
     try {
       // A sync message carries change chunks, or a whole document chunk for a peer that has
       // nothing yet; loadIncremental takes both.
-      after = base ? Automerge.clone(base) : Automerge.init<RowDocument>()
+      after = base ? readerCopy(base) : emptyDocument<RowDocument>()
       for (const change of changes) after = Automerge.loadIncremental(after, change)
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
@@ -146,7 +149,9 @@ export class RowGuard {
         }
       }
       this.#remember(documentId, result.projection)
-      return base ? { ok: true } : { ok: true, created: Automerge.save(after) }
+      return base
+        ? { ok: true }
+        : { ok: true, created: Automerge.save(after), projection: result.projection }
     } finally {
       Automerge.free(after)
     }
@@ -184,7 +189,7 @@ export class RowGuard {
         : [],
     )
     if (data.length === 0) return undefined
-    let doc = Automerge.init<RowDocument>()
+    let doc = emptyDocument<RowDocument>()
     for (const bytes of data) doc = Automerge.loadIncremental(doc, bytes)
     return doc
   }

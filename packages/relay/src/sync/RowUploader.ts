@@ -6,7 +6,13 @@ import {
   type Repo,
   type StorageAdapterInterface,
 } from '@automerge/automerge-repo/slim'
-import type { DocumentRecord, RowDocument, UploadResult, UserIdentity } from '@rowsync/schema'
+import type {
+  DocumentRecord,
+  RowDocument,
+  RowProjection,
+  UploadResult,
+  UserIdentity,
+} from '@rowsync/schema'
 import type { Logger } from 'pino'
 import { snapshotHash } from '../feed/snapshotHash.ts'
 import type { RowGuard } from './RowGuard.ts'
@@ -25,12 +31,15 @@ export interface RowUploaderOptions {
   /** Hears of every applied change (the live push). */
   readonly accepted: AcceptedChanges
   /**
-   * The storage the repo saves in (the feed's notifying adapter): a new row nobody has asked
-   * for is saved there directly, as automerge-repo saves a snapshot, without making a handle.
+   * The storage the repo saves in, beneath the feed's notifying adapter: a new row nobody has
+   * asked for is saved there directly, as automerge-repo saves a snapshot, without making a
+   * handle, and then recorded in the feed with {@link RowUploaderOptions.record}.
    */
   readonly storage: StorageAdapterInterface
+  /** Records a new row saved directly in the feed, with the projection the check derived. */
+  readonly record: (documentId: string, projection: RowProjection) => Promise<void>
   /** Hears of every new row saved directly (the live push). */
-  readonly stored: (documentId: DocumentId, document: Uint8Array) => void
+  readonly stored: (documentId: DocumentId, document: Uint8Array, projection: RowProjection) => void
   readonly logger: Logger
 }
 
@@ -61,7 +70,12 @@ export class RowUploader {
   readonly #holds: (documentId: string) => Promise<boolean>
   readonly #accepted: AcceptedChanges
   readonly #storage: StorageAdapterInterface
-  readonly #stored: (documentId: DocumentId, document: Uint8Array) => void
+  readonly #record: (documentId: string, projection: RowProjection) => Promise<void>
+  readonly #stored: (
+    documentId: DocumentId,
+    document: Uint8Array,
+    projection: RowProjection,
+  ) => void
   readonly #log: Logger
 
   /** @param options - see {@link RowUploaderOptions} */
@@ -71,6 +85,7 @@ export class RowUploader {
     this.#holds = options.holds
     this.#accepted = options.accepted
     this.#storage = options.storage
+    this.#record = options.record
     this.#stored = options.stored
     this.#log = options.logger.child({ component: 'RowUploader' })
   }
@@ -141,13 +156,14 @@ export class RowUploader {
     if (check.created && this.#repo.handles[id] === undefined) {
       // No handle: thousands of new rows in one upload cost no repo handles (each is a state
       // machine and a synchronizer), only a storage write; a peer's find loads the row.
-      const doc = Automerge.load<RowDocument>(check.created)
-      const heads = Automerge.getHeads(doc)
-      Automerge.free(doc)
-      const created = check.created
-      saves.set(id, () => this.#storage.save([id, 'snapshot', snapshotHash(heads)], created))
+      const { created, projection } = check
+      const heads = [...projection.heads]
+      saves.set(id, async () => {
+        await this.#storage.save([id, 'snapshot', snapshotHash(heads)], created)
+        await this.#record(id, projection)
+      })
       this.#guard.forget(documentId)
-      this.#stored(id, check.created)
+      this.#stored(id, created, projection)
       return { heads }
     }
     if (check.created) {
