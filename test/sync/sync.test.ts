@@ -90,8 +90,11 @@ describe('sync through the relay', () => {
 
     const technician = await openDevice(cleanups, relay, tom)
     const progress: number[] = []
+    let tables = {}
     technician.sync.subscribe((status) => {
-      if (status.progress?.phase === 'download') progress.push(status.progress.rows)
+      if (status.progress?.phase !== 'download') return
+      progress.push(status.progress.rows)
+      tables = status.progress.tables
     })
     await settled(technician)
     const mine = technician.database.table('workOrders').list()
@@ -99,6 +102,10 @@ describe('sync through the relay', () => {
     expect(mine.every((row) => row.technician === 'tom')).toBe(true)
     expect(technician.database.table('customers').list()).toHaveLength(1)
     expect(progress.at(-1)).toBe(101)
+    expect(tables).toEqual({
+      workOrders: { rows: 100, totalRows: 100 },
+      customers: { rows: 1, totalRows: 1 },
+    })
     expect(progress).toEqual([...progress].sort((x, y) => x - y))
   })
 

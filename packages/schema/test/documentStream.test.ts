@@ -63,6 +63,9 @@ describe('documentStream', () => {
               seq,
               count: records.length,
               bytes: records.reduce((sum, record) => sum + record.document.length, 0),
+              tables: records.some((record) => record.projection)
+                ? { workOrders: records.filter((record) => record.projection).length }
+                : {},
             },
           })
           expect(items.slice(1, -1)).toEqual(records.map((record) => ({ kind: 'record', record })))

@@ -378,7 +378,9 @@ export class Sync {
       }
       const ids = changed.map((entry) => entry.documentId)
       const receiver = this.#receiver('catch-up')
-      await receiver.header({ seq: page.last, count: ids.length, bytes: 0 })
+      const tables: Record<string, number> = {}
+      for (const { table } of changed) tables[table] = (tables[table] ?? 0) + 1
+      await receiver.header({ seq: page.last, count: ids.length, bytes: 0, tables })
       for (const batch of chunk(ids, relayLimits.documentsPerRequest)) {
         await this.#gate()
         await this.#http.documents(batch, receiver, this.#abort.signal)
@@ -538,15 +540,21 @@ export class Sync {
           totalRows: header.count,
           bytes: 0,
           totalBytes: header.bytes,
-          tables: {},
+          tables: Object.fromEntries(
+            Object.entries(header.tables).map(([table, totalRows]) => [
+              table,
+              { rows: 0, totalRows },
+            ]),
+          ),
         }
         this.#update({ progress })
       },
       records: async (records, bytes) => {
         await this.#gate()
-        const tables: Record<string, { rows: number; totalRows: number }> = {
-          ...progress?.tables,
-        }
+        // Copies: the progress already reported must not change under its listeners.
+        const tables: Record<string, { rows: number; totalRows: number }> = Object.fromEntries(
+          Object.entries(progress?.tables ?? {}).map(([table, counts]) => [table, { ...counts }]),
+        )
         await Promise.all(
           records.map(async (record) => {
             const table = record.projection?.table ?? '?'

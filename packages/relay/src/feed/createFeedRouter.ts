@@ -127,13 +127,7 @@ export function createFeedRouter(options: {
     res.status(200)
     res.setHeader('Content-Type', documentStream.contentType)
     try {
-      const bytes = records.reduce((sum, record) => sum + record.document.byteLength, 0)
-      const chunks = [
-        documentStream.header({ seq, count: records.length, bytes }),
-        ...records.map((record) => documentStream.record(record)),
-        documentStream.end(),
-      ]
-      for (const chunk of chunks) if (!(await writeChunk(res, chunk))) return
+      if (!(await writeChunk(res, documentStream.encode(records, seq)))) return
       res.end()
     } catch (error) {
       logger.error({ error, user: user.id }, 'Documents failed midway')

@@ -45,6 +45,7 @@ export async function streamSnapshot(options: StreamSnapshotOptions): Promise<bo
   const { feed, documents, include, sink } = options
   const seq = feed.last
   const planned: Planned[] = []
+  const tables: Record<string, number> = {}
   let bytes = 0
   for await (const entry of feed.entries(seq)) {
     if (sink.destroyed) return false
@@ -52,10 +53,10 @@ export async function streamSnapshot(options: StreamSnapshotOptions): Promise<bo
     const chunks = await documents.chunks(entry.documentId)
     bytes += chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
     planned.push({ documentId: entry.documentId })
+    tables[entry.table] = (tables[entry.table] ?? 0) + 1
   }
-  if (!(await writeChunk(sink, documentStream.header({ seq, count: planned.length, bytes })))) {
-    return false
-  }
+  const header = documentStream.header({ seq, count: planned.length, bytes, tables })
+  if (!(await writeChunk(sink, header))) return false
   for (const { documentId } of planned) {
     const record = await exportRow({ feed, documents, include }, documentId)
     if (record === undefined) {

@@ -52,6 +52,7 @@ describe('POST /v1/documents', () => {
       seq: feed.last,
       count: 2,
       bytes: records.reduce((sum, record) => sum + record.document.byteLength, 0),
+      tables: { workOrders: 1, customers: 1 },
     })
     expect(records.map((record) => [record.documentId, record.seq])).toEqual([
       [documentIdOf('workOrders', 'wo-tom'), 2],

@@ -158,6 +158,7 @@ describe('POST /v1/upload', () => {
       seq: 0,
       count: relayLimits.uploadRecordsPerRequest + 1,
       bytes: 0,
+      tables: {},
     })
     const { status, body } = await postUpload(as(dana), header)
     expect(status).toBe(413)

@@ -11,6 +11,8 @@ export interface DocumentStreamHeader {
   readonly count: number
   /** The sum of the records' document lengths, for progress (exact unless rows change). */
   readonly bytes: number
+  /** How many of the records belong to each table, for progress per table. */
+  readonly tables: Readonly<Record<string, number>>
 }
 
 /** One document record of a document stream. */
@@ -40,7 +42,10 @@ export class DocumentStreamError extends Error {
 
 const magic = [0x52, 0x53, 0x4e, 0x50] // "RSNP"
 const version = 2
-const headerLength = 25
+/** The fixed part of the header, before the table counts. */
+const headerLength = 29
+/** The most bytes of table counts a reader accepts. */
+const maxTablesLength = 1024 * 1024
 const projectionFlag = 0x01
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -85,13 +90,32 @@ function decodeProjection(documentId: string, bytes: Uint8Array): RowProjection 
   return { ...(record as unknown as Omit<RowProjection, 'documentId'>), documentId }
 }
 
+function decodeTables(bytes: Uint8Array): Record<string, number> {
+  let value: unknown
+  try {
+    value = JSON.parse(decoder.decode(bytes))
+  } catch {
+    throw new DocumentStreamError("the header's table counts are not JSON")
+  }
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.values(value).every((count) => Number.isSafeInteger(count) && (count as number) >= 0)
+  ) {
+    throw new DocumentStreamError("the header's table counts are not counts per table")
+  }
+  return value as Record<string, number>
+}
+
 /**
  * The binary framing of document streams, version 2: the snapshot (`GET /v1/snapshot`), the
  * documents a device asks for (`POST /v1/documents`) and uploads (`POST /v1/upload`) all use
  * it. Integers are unsigned big-endian.
  *
  * ```
- * header   "RSNP" | version u8 = 2 | seq u64 | count u32 | bytes u64
+ * header   "RSNP" | version u8 = 2 | seq u64 | count u32 | bytes u64 | tablesLength u32
+ *          | tables (UTF-8 JSON: records per table, e.g. {"workOrders":120})
  * record   idLength u8 (1..255) | documentId (ASCII) | seq u64 | flags u8 (bit 0: projection)
  *          | [projectionLength u32 | projection (UTF-8 JSON, a RowProjection without its id)]
  *          | length u32 | document (length bytes)
@@ -104,13 +128,16 @@ export const documentStream = {
 
   /** Encodes the header. */
   header(header: DocumentStreamHeader): Uint8Array {
-    const bytes = new Uint8Array(headerLength)
+    const tables = encoder.encode(JSON.stringify(header.tables))
+    const bytes = new Uint8Array(headerLength + tables.byteLength)
     const view = new DataView(bytes.buffer)
     bytes.set(magic, 0)
     view.setUint8(4, version)
     view.setBigUint64(5, BigInt(header.seq))
     view.setUint32(13, header.count)
     view.setBigUint64(17, BigInt(header.bytes))
+    view.setUint32(25, tables.byteLength)
+    bytes.set(tables, headerLength)
     return bytes
   },
 
@@ -150,8 +177,12 @@ export const documentStream = {
   /** Encodes a whole stream at once (uploads, tests). */
   encode(records: readonly DocumentRecord[], seq = 0): Uint8Array<ArrayBuffer> {
     const bytes = records.reduce((sum, record) => sum + record.document.byteLength, 0)
+    const tables: Record<string, number> = {}
+    for (const { projection } of records) {
+      if (projection) tables[projection.table] = (tables[projection.table] ?? 0) + 1
+    }
     return concat([
-      documentStream.header({ seq, count: records.length, bytes }),
+      documentStream.header({ seq, count: records.length, bytes, tables }),
       ...records.map((record) => documentStream.record(record)),
       documentStream.end(),
     ])
@@ -234,14 +265,21 @@ export class DocumentStreamReader {
       if (streamVersion !== version) {
         throw new DocumentStreamError(`document stream version ${streamVersion} is not ${version}`)
       }
+      const tablesLength = view.getUint32(start + 25)
+      if (tablesLength > maxTablesLength) {
+        throw new DocumentStreamError(`the header's table counts are ${tablesLength} bytes`)
+      }
+      if (available < headerLength + tablesLength) return undefined
+      const tablesStart = start + headerLength
       const header = {
         seq: Number(view.getBigUint64(start + 5)),
         count: view.getUint32(start + 13),
         bytes: Number(view.getBigUint64(start + 17)),
+        tables: decodeTables(bytes.subarray(tablesStart, tablesStart + tablesLength)),
       }
       this.#headerRead = true
       this.#count = header.count
-      return { item: { kind: 'header', header }, offset: start + headerLength }
+      return { item: { kind: 'header', header }, offset: tablesStart + tablesLength }
     }
     if (available < 1) return undefined
     const idLength = view.getUint8(start)
