@@ -1,5 +1,6 @@
 import { type RowDocument, type ProjectionResult, type RowProjection } from '@rowsync/schema'
 import * as Automerge from '@automerge/automerge'
+import { concatBytes } from '@noble/hashes/utils'
 import type { StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
 import type { Logger } from '../Logger.ts'
 import { CommitQueue, journalPrefix, type CommitWrite } from './CommitQueue.ts'
@@ -68,16 +69,6 @@ function outboxKey(documentId: string): StorageKey {
 
 function sameHeads(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((head, index) => head === b[index])
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0))
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }
 
 /** A projection as stored: without its document id, which is in its key. */
@@ -431,7 +422,7 @@ export class RowStore {
     if (chunks.length === 0) return undefined
     const doc = Automerge.loadIncremental(
       Automerge.init<RowDocument>({ actor: this.#actor }),
-      concat(chunks.flatMap((chunk) => (chunk.data ? [chunk.data] : []))),
+      concatBytes(...chunks.flatMap((chunk) => (chunk.data ? [chunk.data] : []))),
     )
     const entry: CachedDocument<RowDocument> = {
       doc,

@@ -15,6 +15,7 @@ import type { Database } from '../Database.ts'
 import { silentLogger, type Logger } from '../Logger.ts'
 import { RelayHttp, type StreamReceiver, type TokenSource } from './RelayHttp.ts'
 import { RelaySocket } from './RelaySocket.ts'
+import { SerialTask } from './SerialTask.ts'
 import type { SyncError, SyncProgress, SyncStatus } from './SyncStatus.ts'
 
 /** Options of {@link startSync}. */
@@ -107,10 +108,16 @@ export class Sync {
   #status: SyncStatus = { state: 'not-connected', pendingUpload: 0, errors: [] }
   #permission: SyncPermission
   #socket: RelaySocket | undefined
-  #running: Promise<void> | undefined
-  #again = false
-  #uploading: Promise<void> | undefined
-  #uploadAgain = false
+  /** Sync cycles (connect, download or catch up, upload), one at a time. */
+  readonly #cycles = new SerialTask(
+    () => this.#cycle(),
+    () => this.#stopped,
+  )
+  /** Uploads of the outbox, one at a time (live changes upload outside cycles too). */
+  readonly #uploads = new SerialTask(
+    () => this.#uploadOutbox(),
+    () => this.#stopped,
+  )
   #retryTimer: ReturnType<typeof setTimeout> | undefined
   #scheduleTimer: ReturnType<typeof setInterval> | undefined
   #failures = 0
@@ -208,7 +215,7 @@ export class Sync {
     if (this.#ownsLifecycle) this.#lifecycle.close()
     this.#socket?.close()
     this.#socket = undefined
-    await Promise.allSettled([this.#running, this.#uploading])
+    await Promise.allSettled([this.#cycles.running, this.#uploads.running])
     this.#update({ state: 'not-connected' })
   }
 
@@ -242,22 +249,8 @@ export class Sync {
     const allowed =
       kind === 'scheduled' ? this.#permission.scheduledSync : this.#permission.startSync
     if (!allowed) return Promise.resolve()
-    if (this.#running) {
-      this.#again = true
-      return this.#running
-    }
     clearTimeout(this.#retryTimer)
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false
-          await this.#cycle()
-        } while (this.#again && !this.#stopped)
-      } finally {
-        this.#running = undefined
-      }
-    })()
-    return this.#running
+    return this.#cycles.run()
   }
 
   async #cycle(): Promise<void> {
@@ -399,31 +392,15 @@ export class Sync {
       await this.#database.removeDocument(documentId)
       return
     }
-    await this.#refuse({
+    await this.#refuse(
       documentId,
-      ...row,
-      reason: 'the row is no longer shared with you; its local changes were not sent',
-      at: this.#now(),
-    })
+      'the row is no longer shared with you; its local changes were not sent',
+    )
   }
 
   /** Uploads the outbox; one upload at a time, and another after it when asked meanwhile. */
   #upload(): Promise<void> {
-    if (this.#uploading) {
-      this.#uploadAgain = true
-      return this.#uploading
-    }
-    this.#uploading = (async () => {
-      try {
-        do {
-          this.#uploadAgain = false
-          await this.#uploadOutbox()
-        } while (this.#uploadAgain && !this.#stopped)
-      } finally {
-        this.#uploading = undefined
-      }
-    })()
-    return this.#uploading
+    return this.#uploads.run()
   }
 
   async #uploadOutbox(): Promise<void> {
@@ -451,14 +428,7 @@ export class Sync {
         const upload = sent.get(result.documentId)
         if (!upload) continue
         if (!result.ok) {
-          const row = this.#database.rowOfDocument(result.documentId)
-          await this.#refuse({
-            documentId: result.documentId,
-            table: row?.table ?? '',
-            id: row?.id ?? '',
-            reason: result.reason,
-            at: this.#now(),
-          })
+          await this.#refuse(result.documentId, result.reason)
           continue
         }
         await this.#database.acknowledge(result.documentId, upload.generation)
@@ -508,16 +478,7 @@ export class Sync {
     }
     const response = await this.#http.upload(records, this.#abort.signal)
     for (const result of response.results) {
-      if (!result.ok) {
-        const row = this.#database.rowOfDocument(result.documentId)
-        await this.#refuse({
-          documentId: result.documentId,
-          table: row?.table ?? '',
-          id: row?.id ?? '',
-          reason: result.reason,
-          at: this.#now(),
-        })
-      }
+      if (!result.ok) await this.#refuse(result.documentId, result.reason)
     }
   }
 
@@ -635,8 +596,17 @@ export class Sync {
     }
   }
 
-  async #refuse(error: SyncError): Promise<void> {
-    this.#refused.set(error.documentId, error)
+  /** Records that a row's local changes were not taken, with the reason, until retried. */
+  async #refuse(documentId: string, reason: string): Promise<void> {
+    const row = this.#database.rowOfDocument(documentId)
+    const error: SyncError = {
+      documentId,
+      table: row?.table ?? '',
+      id: row?.id ?? '',
+      reason,
+      at: this.#now(),
+    }
+    this.#refused.set(documentId, error)
     await this.#database.storage.save(
       [refusedPrefix, error.documentId],
       encoder.encode(JSON.stringify(error)),

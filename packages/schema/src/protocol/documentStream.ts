@@ -1,3 +1,4 @@
+import { concatBytes } from '@noble/hashes/utils'
 import type { RowProjection } from '../rows/RowProjection.ts'
 
 /** The header of a document stream. */
@@ -49,16 +50,6 @@ const maxTablesLength = 1024 * 1024
 const projectionFlag = 0x01
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
-
-function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
-}
 
 function encodeProjection({ documentId: _, ...rest }: RowProjection): Uint8Array {
   return encoder.encode(JSON.stringify(rest))
@@ -166,7 +157,7 @@ export const documentStream = {
     if (projection) view.setUint32(offset, projection.byteLength)
     const length = new Uint8Array(4)
     new DataView(length.buffer).setUint32(0, record.document.byteLength)
-    return concat([prefix, ...(projection ? [projection] : []), length, record.document])
+    return concatBytes(prefix, ...(projection ? [projection] : []), length, record.document)
   },
 
   /** The end marker. */
@@ -181,11 +172,12 @@ export const documentStream = {
     for (const { projection } of records) {
       if (projection) tables[projection.table] = (tables[projection.table] ?? 0) + 1
     }
-    return concat([
+    // concatBytes allocates a fresh ArrayBuffer, which fetch bodies need.
+    return concatBytes(
       documentStream.header({ seq, count: records.length, bytes, tables }),
       ...records.map((record) => documentStream.record(record)),
       documentStream.end(),
-    ])
+    ) as Uint8Array<ArrayBuffer>
   },
 }
 
@@ -221,7 +213,7 @@ export class DocumentStreamReader {
     if (this.#ended && chunk.byteLength > 0) {
       throw new DocumentStreamError('bytes after the end marker')
     }
-    this.#buffer = this.#buffer.byteLength === 0 ? chunk : concat([this.#buffer, chunk])
+    this.#buffer = this.#buffer.byteLength === 0 ? chunk : concatBytes(this.#buffer, chunk)
     const items: DocumentStreamItem[] = []
     let offset = 0
     for (;;) {
