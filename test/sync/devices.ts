@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase, startSync, type Database, type Sync, type SyncStatus } from '@rowsync/client'
 import { LmdbStorageAdapter } from '@rowsync/client/node'
-import type { LifecycleSource } from '@rowsync/policies'
+import type { LifecycleRule, LifecycleSource } from '@rowsync/policies'
+import type { Schema } from '@rowsync/schema'
 import {
   relayConfig,
   type startTestRelay,
@@ -31,6 +32,10 @@ export interface DeviceOptions {
   readonly relayUrl?: string
   /** The token source; default a fresh demo token of the user. */
   readonly token?: () => string | Promise<string>
+  /** The device's schema; default the relay's. */
+  readonly schema?: Schema
+  /** The app's own sync rules. */
+  readonly rules?: readonly LifecycleRule[]
 }
 
 /**
@@ -45,7 +50,7 @@ export async function openDevice(
 ): Promise<Device> {
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'rowsync-device-')))
   const database = await openDatabase({
-    schema: relayConfig().schema,
+    schema: options.schema ?? relayConfig().schema,
     storage: await LmdbStorageAdapter.open(directory),
     user: user.id,
   })
@@ -54,6 +59,7 @@ export async function openDevice(
     token: options.token ?? (() => relay.tokenOf(user)),
     backoff: { initialMs: 20, maxMs: 200 },
     ...(options.lifecycle ? { lifecycle: options.lifecycle } : {}),
+    ...(options.rules ? { rules: options.rules } : {}),
   })
   let closed = false
   const close = async () => {

@@ -1,4 +1,4 @@
-import { ManualLifecycleSource, type LifecycleState } from '@rowsync/policies'
+import { holdSync, ManualLifecycleSource, type LifecycleState } from '@rowsync/policies'
 import { relayPaths } from '@rowsync/schema'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { dana, startTestRelay, tom } from '../../packages/relay/test/testRelay.ts'
@@ -140,5 +140,24 @@ describe('lifecycle on a real relay', () => {
     const customers = observer.database.table('customers')
     await until(observer.database, () => customers.count() === 1)
     await settled(device)
+  })
+
+  it("holds sync back by an app's own rule, with its reason, and syncs once it allows", async () => {
+    const relay = await startTestRelay(cleanups)
+    let onWifi = false
+    const wifiOnly = () => (onWifi ? undefined : holdSync('Sync waits for Wi-Fi.'))
+    const device = await openDevice(cleanups, relay, dana, { rules: [wifiOnly] })
+    await device.database.table('customers').insert({ name: 'On cellular' })
+    await device.sync.syncNow()
+    expect(device.sync.status).toMatchObject({
+      state: 'not-connected',
+      pendingUpload: 1,
+      heldBack: 'Sync waits for Wi-Fi.',
+    })
+
+    onWifi = true
+    await device.sync.syncNow()
+    await settled(device)
+    expect(device.sync.status.heldBack).toBeUndefined()
   })
 })

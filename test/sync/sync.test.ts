@@ -1,7 +1,14 @@
 import { ManualLifecycleSource } from '@rowsync/policies'
-import { relayPaths } from '@rowsync/schema'
+import { defineSchema, relayPaths } from '@rowsync/schema'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ada, dana, startTestRelay, tina, tom } from '../../packages/relay/test/testRelay.ts'
+import {
+  ada,
+  dana,
+  relayConfig,
+  startTestRelay,
+  tina,
+  tom,
+} from '../../packages/relay/test/testRelay.ts'
 import { countRequests, openDevice, settled, statusWhere, until, type Device } from './devices.ts'
 
 // Devices of several users sync through a real relay on loopback: real HTTP, real WebSocket,
@@ -186,6 +193,37 @@ describe('sync through the relay', () => {
     await auditor.sync.discard(refused.errors[0]!.documentId)
     await until(auditor.database, () => customers.get('acme')?.name === 'ACME')
     expect(auditor.sync.status.errors).toEqual([])
+  })
+
+  it('reports a change that breaks the relay schema and keeps other changes flowing', async () => {
+    const relay = await startTestRelay(cleanups)
+    // A modified client whose schema allows a status the relay's does not.
+    const definition = relayConfig().schema.definition
+    const workOrders = definition.tables.workOrders!
+    const modified = defineSchema({
+      ...definition,
+      tables: {
+        ...definition.tables,
+        workOrders: {
+          ...workOrders,
+          fields: {
+            ...workOrders.fields,
+            status: { type: 'choice', values: ['open', 'cancelled'], default: 'open' },
+          },
+        },
+      },
+    })
+    const device = await openDevice(cleanups, relay, dana, { schema: modified })
+    const observer = await openDevice(cleanups, relay, dana)
+    await device.database.table('workOrders').insert({ title: 'Odd', status: 'cancelled' })
+    const refused = await statusWhere(device.sync, (status) => status.errors.length === 1)
+    expect(refused.errors[0]!.reason).toMatch(/status/)
+
+    await device.database.table('customers').insert({ name: 'Still flows' }, { id: 'flows' })
+    const customers = observer.database.table('customers')
+    await until(observer.database, () => customers.get('flows') !== undefined)
+    expect(observer.database.table('workOrders').count()).toBe(0)
+    expect(device.sync.status.errors).toHaveLength(1)
   })
 
   it('removes a row from a device when it leaves the user scope', async () => {

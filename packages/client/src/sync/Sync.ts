@@ -1,6 +1,7 @@
 import {
-  evaluateLifecycle,
+  evaluateWithRules,
   ManualLifecycleSource,
+  type LifecycleRule,
   type LifecycleSource,
   type SyncPermission,
 } from '@rowsync/policies'
@@ -29,6 +30,11 @@ export interface SyncOptions {
    * mobile). Default: always in the foreground and online.
    */
   readonly lifecycle?: LifecycleSource
+  /**
+   * The app's own stricter rules on top of the platform's (e.g. "only on Wi-Fi"), combined so
+   * the strictest answer wins; asked at every lifecycle change and before every sync starts.
+   */
+  readonly rules?: readonly LifecycleRule[]
   /** Minutes between scheduled syncs while allowed. Default 5. */
   readonly scheduleMinutes?: number
   /** Reconnect delays: doubled per failed attempt from `initialMs` up to `maxMs`, with jitter. */
@@ -142,7 +148,7 @@ export class Sync {
       })
     this.#logger = options.logger ?? silentLogger
     this.#now = options.now ?? Date.now
-    this.#permission = evaluateLifecycle(this.#lifecycle.current())
+    this.#permission = evaluateWithRules(this.#lifecycle.current(), options.rules ?? [])
   }
 
   /** The status now. */
@@ -221,7 +227,12 @@ export class Sync {
 
   #lifecycleChanged(): void {
     if (this.#stopped) return
-    const permission = evaluateLifecycle(this.#lifecycle.current())
+    if (this.#reevaluate().startSync) void this.#sync('start')
+  }
+
+  /** Asks the policy again and acts on its answer for the connection and a running sync. */
+  #reevaluate(): SyncPermission {
+    const permission = evaluateWithRules(this.#lifecycle.current(), this.#options.rules ?? [])
     this.#permission = permission
     if (!permission.live && this.#socket) {
       this.#socket.close()
@@ -235,7 +246,7 @@ export class Sync {
     }
     if (permission.ongoingSync === 'continue') this.#release()
     this.#update({})
-    if (permission.startSync) void this.#sync('start')
+    return permission
   }
 
   #localChanged(): void {
@@ -246,6 +257,7 @@ export class Sync {
   /** Runs sync cycles one at a time; a request during one runs another after it. */
   #sync(kind: 'start' | 'scheduled'): Promise<void> {
     if (this.#stopped) return Promise.resolve()
+    this.#reevaluate()
     const allowed =
       kind === 'scheduled' ? this.#permission.scheduledSync : this.#permission.startSync
     if (!allowed) return Promise.resolve()
