@@ -21,6 +21,7 @@ import { Feed } from './feed/Feed.ts'
 import { NotifyingStorageAdapter } from './feed/NotifyingStorageAdapter.ts'
 import { RowDocuments } from './feed/RowDocuments.ts'
 import { createHttpApp } from './http/createHttpApp.ts'
+import { createProfileRouter } from './http/createProfileRouter.ts'
 import { RelayMetrics, type RefusalReason } from './http/RelayMetrics.ts'
 import { createRowsRouter } from './http/rows/createRowsRouter.ts'
 import { RelayStorageAdapter } from './storage/RelayStorageAdapter.ts'
@@ -247,6 +248,10 @@ export async function startRelay(options: StartRelayOptions): Promise<RunningRel
     },
     routes: [
       createFeedRouter({ feed, documents, rules: config.permissions, logger }),
+      createProfileRouter({
+        rules: config.permissions,
+        syncIntervalMinutes: config.syncIntervalMinutes,
+      }),
       createUploadRouter({ uploader }),
       createRowsRouter({
         schema: config.schema,

@@ -85,6 +85,7 @@ export {
   type FeedEntryBody,
   type FeedLeftEntry,
   type FeedRowEntry,
+  type ProfileBody,
   type RelayChangesMessage,
   type UploadResponse,
   type UploadResult,

@@ -5,6 +5,7 @@ import {
   type DocumentRecord,
   type DocumentStreamHeader,
   type FeedBody,
+  type ProfileBody,
   type UploadResponse,
 } from '@rowsync/schema'
 
@@ -68,6 +69,12 @@ export class RelayHttp {
   /** Forgets the current token, so the next request asks for a fresh one. */
   refreshToken(): void {
     this.#token = undefined
+  }
+
+  /** What the user's profile syncs and how often. */
+  async profile(signal?: AbortSignal): Promise<ProfileBody> {
+    const response = await this.#request(relayPaths.profile, { signal: signal ?? null })
+    return (await response.json()) as ProfileBody
   }
 
   /**

@@ -35,7 +35,11 @@ export interface SyncOptions {
    * the strictest answer wins; asked at every lifecycle change and before every sync starts.
    */
   readonly rules?: readonly LifecycleRule[]
-  /** Minutes between scheduled syncs while allowed. Default 5. */
+  /**
+   * Minutes between scheduled syncs while allowed. Default: the shortest interval the relay's
+   * profile sets for the user's tables (a scheduled sync brings every table up to date, and
+   * costs only what changed), 5 until the relay has said.
+   */
   readonly scheduleMinutes?: number
   /** Reconnect delays: doubled per failed attempt from `initialMs` up to `maxMs`, with jitter. */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number }
@@ -126,6 +130,7 @@ export class Sync {
   )
   #retryTimer: ReturnType<typeof setTimeout> | undefined
   #scheduleTimer: ReturnType<typeof setInterval> | undefined
+  #scheduleMinutes: number | undefined
   #failures = 0
   #abort = new AbortController()
   /** Syncs waiting at {@link #gate} for the lifecycle to let them go on. */
@@ -173,8 +178,7 @@ export class Sync {
         this.#lifecycle.subscribe(() => this.#lifecycleChanged()),
         this.#database.observe(() => this.#localChanged()),
       )
-      const minutes = this.#options.scheduleMinutes ?? 5
-      this.#scheduleTimer = setInterval(() => void this.#sync('scheduled'), minutes * 60_000)
+      this.#schedule(this.#options.scheduleMinutes ?? 5)
       this.#lifecycleChanged()
     })
   }
@@ -269,6 +273,11 @@ export class Sync {
     try {
       this.#update({ state: 'syncing' })
       if (this.#permission.live && !this.#socket) await this.#connect()
+      if (this.#options.scheduleMinutes === undefined) {
+        const { syncIntervalMinutes } = await this.#http.profile(this.#abort.signal)
+        const minutes = Math.min(...Object.values(syncIntervalMinutes))
+        if (Number.isFinite(minutes) && minutes > 0) this.#schedule(minutes)
+      }
       const cursor = await this.#loadCursor()
       const seq = cursor ?? (await this.#download())
       await this.#catchUp(seq)
@@ -296,6 +305,14 @@ export class Sync {
     this.#socket?.close()
     this.#socket = undefined
     this.#scheduleRetry()
+  }
+
+  /** Runs a scheduled sync every `minutes` from now on (unchanged when already so). */
+  #schedule(minutes: number): void {
+    if (this.#scheduleMinutes === minutes || this.#stopped) return
+    this.#scheduleMinutes = minutes
+    clearInterval(this.#scheduleTimer)
+    this.#scheduleTimer = setInterval(() => void this.#sync('scheduled'), minutes * 60_000)
   }
 
   #scheduleRetry(): void {

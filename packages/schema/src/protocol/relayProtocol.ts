@@ -3,6 +3,7 @@
  * protocol (which stock automerge-repo clients speak at {@link relayPaths.sync}). Every HTTP
  * path is authenticated with `Authorization: Bearer <token>`.
  *
+ * - `GET profile`: {@link ProfileBody}, what the user's profile syncs and how often.
  * - `GET snapshot`: every row the user may read, as a document stream (`documentStream`) whose
  *   records carry projections; continue with the feed from the header's `seq`.
  * - `GET feed?since=SEQ&limit=N`: {@link FeedBody}, the rows changed after SEQ.
@@ -14,12 +15,21 @@
  *   pushes every accepted change of a row the user may read as a {@link RelayChangesMessage}.
  */
 export const relayPaths = {
+  profile: '/v1/profile',
   snapshot: '/v1/snapshot',
   feed: '/v1/feed',
   documents: '/v1/documents',
   upload: '/v1/upload',
   sync: '/sync',
 } as const
+
+/** The body of a profile response. */
+export interface ProfileBody {
+  /** The tables the user may read, sorted. */
+  readonly tables: readonly string[]
+  /** Minutes between scheduled syncs of each of those tables (5 to 1440). */
+  readonly syncIntervalMinutes: Readonly<Record<string, number>>
+}
 
 /** One entry of a feed page: a row the user may read, in its latest state. */
 export interface FeedRowEntry {
