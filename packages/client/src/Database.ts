@@ -198,6 +198,10 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
     const fieldSchema = table.fields.get(field)
     return this.#write(table, id, 'resolve', (doc) => {
       if (!fieldSchema) return
+      // Assigning the value Automerge shows would only delete the other values; delete first
+      // so the resolution is a write of its own, which a concurrent resolution to another
+      // value conflicts with (and is flagged again) instead of silently winning.
+      delete (doc as Partial<RowDocument>)[field]
       doc[field] = toStoredValue(fieldSchema, check.values[field] ?? null)
     })
   }
@@ -334,6 +338,11 @@ export class Database<D extends SchemaDefinition = SchemaDefinition> implements 
     base: readonly string[] | undefined,
   ): Promise<{ data: Uint8Array; heads: string[]; generation: number } | undefined> {
     return this.#openStore().changesSince(documentId, base)
+  }
+
+  /** @internal Puts a document back in the outbox, to be sent whole. */
+  requeue(documentId: string): Promise<void> {
+    return this.#openStore().requeue(documentId)
   }
 
   /** @internal The relay acknowledged a document's changes up to an outbox generation. */

@@ -90,3 +90,4 @@ export {
   type UploadResponse,
   type UploadResult,
 } from './protocol/relayProtocol.ts'
+export { sameHeads } from './rows/sameHeads.ts'

@@ -4,6 +4,8 @@ import type { StorageAdapterInterface, StorageKey } from '@automerge/automerge-r
 export interface CommitWrite {
   /** The document the write belongs to, recorded in the journal for recovery. */
   readonly documentId: string
+  /** A change made on this device, which must reach the outbox (recorded in the journal). */
+  readonly local: boolean
   readonly saves: ReadonlyArray<readonly [StorageKey, Uint8Array]>
   /** Keys removed only after every save of the batch is durable (compaction leftovers). */
   readonly removes: readonly StorageKey[]
@@ -13,6 +15,15 @@ interface Pending {
   readonly write: CommitWrite
   readonly resolve: () => void
   readonly reject: (error: unknown) => void
+}
+
+/**
+ * A journal record: the documents of a batch, whose projections may lag their chunks after a
+ * crash, and those of them with local changes, which may be missing from the outbox.
+ */
+export interface JournalRecord {
+  readonly documents: readonly string[]
+  readonly local: readonly string[]
 }
 
 /** The key prefix of journal records: documents whose projection may lag their chunks. */
@@ -84,9 +95,12 @@ export class CommitQueue {
   async #flush(batch: readonly Pending[]): Promise<void> {
     const writes = batch.map((pending) => pending.write)
     const journalKey = [...journalPrefix, this.#writer, String(this.#sequence++).padStart(12, '0')]
-    const documentIds = [...new Set(writes.map((write) => write.documentId))]
+    const record: JournalRecord = {
+      documents: [...new Set(writes.map((write) => write.documentId))],
+      local: [...new Set(writes.filter((write) => write.local).map((write) => write.documentId))],
+    }
     try {
-      await this.#storage.save(journalKey, new TextEncoder().encode(JSON.stringify(documentIds)))
+      await this.#storage.save(journalKey, new TextEncoder().encode(JSON.stringify(record)))
       await Promise.all(
         writes.flatMap((write) => write.saves.map(([key, data]) => this.#storage.save(key, data))),
       )

@@ -1,9 +1,14 @@
-import { type RowDocument, type ProjectionResult, type RowProjection } from '@rowsync/schema'
+import {
+  type RowDocument,
+  type ProjectionResult,
+  type RowProjection,
+  sameHeads,
+} from '@rowsync/schema'
 import * as Automerge from '@automerge/automerge'
 import { concatBytes } from '@noble/hashes/utils'
 import type { StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
 import type { Logger } from '../Logger.ts'
-import { CommitQueue, journalPrefix, type CommitWrite } from './CommitQueue.ts'
+import { CommitQueue, journalPrefix, type CommitWrite, type JournalRecord } from './CommitQueue.ts'
 import { DocumentCache, type CachedDocument } from './DocumentCache.ts'
 
 type RowDoc = Automerge.Doc<RowDocument>
@@ -67,13 +72,26 @@ function outboxKey(documentId: string): StorageKey {
   return [outboxPrefix, documentId]
 }
 
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((head, index) => head === b[index])
-}
-
 /** A projection as stored: without its document id, which is in its key. */
 function encodeProjection({ documentId: _, ...stored }: RowProjection): Uint8Array {
   return encoder.encode(JSON.stringify(stored))
+}
+
+/**
+ * A journal record; a bare list of documents (the first format) says nothing of which were
+ * local, so all count as local.
+ * @throws Error when the record is not readable
+ */
+function decodeJournal(data: Uint8Array | undefined): JournalRecord {
+  const value: unknown = data && JSON.parse(decoder.decode(data))
+  const isIds = (ids: unknown): ids is string[] =>
+    Array.isArray(ids) && ids.every((id) => typeof id === 'string')
+  if (isIds(value)) return { documents: value, local: value }
+  const record = value as Partial<JournalRecord> | null
+  if (record && isIds(record.documents) && isIds(record.local)) {
+    return { documents: record.documents, local: record.local }
+  }
+  throw new Error('not a journal record')
 }
 
 /** An outbox record's base heads; undefined (send everything) when unreadable. */
@@ -263,6 +281,7 @@ export class RowStore {
       const chunkKey = [documentPrefix, documentId, 'snapshot', projection.heads[0] ?? 'empty']
       const write: CommitWrite = {
         documentId,
+        local: false,
         saves: [
           [chunkKey, document],
           [projectionKey(documentId), encodeProjection(projection)],
@@ -308,6 +327,18 @@ export class RowStore {
       if (this.#outbox.get(documentId)?.generation !== generation) return
       await this.#storage.remove(outboxKey(documentId))
       this.#outbox.delete(documentId)
+    })
+  }
+
+  /**
+   * Puts a document back in the outbox, to be sent whole (the relay did not take changes it
+   * had acknowledged as part of an earlier upload).
+   */
+  async requeue(documentId: string): Promise<void> {
+    await this.#withQueue(documentId, async () => {
+      if (this.#outbox.has(documentId) || !this.#projections.has(documentId)) return
+      await this.#storage.save(outboxKey(documentId), encoder.encode('null'))
+      this.#outbox.set(documentId, { base: undefined, generation: 0 })
     })
   }
 
@@ -367,6 +398,7 @@ export class RowStore {
       : Automerge.saveSince(entry.doc, entry.persistedHeads)
     const write: CommitWrite = {
       documentId,
+      local: outbox !== undefined,
       saves: [
         [chunkKey, chunk],
         [projectionKey(documentId), encodeProjection(projection)],
@@ -448,16 +480,12 @@ export class RowStore {
       this.#outbox.set(documentId, { base: decodeBase(data), generation: 0 })
     }
     const journals = await this.#storage.loadRange(journalPrefix)
+    const local = new Set<string>()
     for (const { data } of journals) {
       try {
-        for (const documentId of JSON.parse(decoder.decode(data)) as string[]) {
-          stale.add(documentId)
-          // A crash may have cut a local change's outbox record: send the whole document.
-          if (!this.#outbox.has(documentId)) {
-            this.#outbox.set(documentId, { base: undefined, generation: 0 })
-            await this.#storage.save(outboxKey(documentId), encoder.encode('null'))
-          }
-        }
+        const record = decodeJournal(data)
+        for (const documentId of record.documents) stale.add(documentId)
+        for (const documentId of record.local) local.add(documentId)
       } catch {
         this.#logger.warn(
           {},
@@ -467,6 +495,13 @@ export class RowStore {
     }
     let rebuilt = true
     for (const documentId of stale) rebuilt = (await this.#rebuild(documentId)) && rebuilt
+    // A crash may have cut a local change's outbox record: send the whole document, if the
+    // change reached storage at all.
+    for (const documentId of local) {
+      if (this.#outbox.has(documentId) || !this.#projections.has(documentId)) continue
+      this.#outbox.set(documentId, { base: undefined, generation: 0 })
+      await this.#storage.save(outboxKey(documentId), encoder.encode('null'))
+    }
     // Journals stay until every document they name is rebuilt, so the next open tries again.
     if (rebuilt) for (const { key } of journals) await this.#storage.remove(key)
   }

@@ -62,7 +62,13 @@ export class RelayHttp {
 
   /** The current token, asking the token source when there is none. */
   token(): Promise<string> {
-    this.#token ??= Promise.resolve(this.#tokenSource())
+    // A failed token source is asked again next time, not remembered.
+    this.#token ??= Promise.resolve()
+      .then(() => this.#tokenSource())
+      .catch((error: unknown) => {
+        this.#token = undefined
+        throw error
+      })
     return this.#token
   }
 

@@ -6,11 +6,13 @@ import {
   type SyncPermission,
 } from '@rowsync/policies'
 import {
+  documentStream,
   relayLimits,
   type DocumentRecord,
   type DocumentStreamHeader,
   type FeedRowEntry,
   type RelayChangesMessage,
+  sameHeads,
 } from '@rowsync/schema'
 import type { Database } from '../Database.ts'
 import { silentLogger, type Logger } from '../Logger.ts'
@@ -63,10 +65,6 @@ interface Cursor {
 
 /** Thrown inside a sync when it was stopped (by `stop` or the lifecycle). */
 class SyncStopped extends Error {}
-
-function sameHeads(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  return a !== undefined && a.length === b.length && a.every((head) => b.includes(head))
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
@@ -172,15 +170,19 @@ export class Sync {
 
   /** @internal Called once by {@link startSync}. */
   start(): void {
-    void this.#loadRefused().then(() => {
-      this.#update({})
-      this.#unsubscribe.push(
-        this.#lifecycle.subscribe(() => this.#lifecycleChanged()),
-        this.#database.observe(() => this.#localChanged()),
-      )
-      this.#schedule(this.#options.scheduleMinutes ?? 5)
-      this.#lifecycleChanged()
-    })
+    void this.#loadRefused().then(
+      () => {
+        if (this.#stopped) return
+        this.#update({})
+        this.#unsubscribe.push(
+          this.#lifecycle.subscribe(() => this.#lifecycleChanged()),
+          this.#database.observe(() => this.#localChanged()),
+        )
+        this.#schedule(this.#options.scheduleMinutes ?? 5)
+        this.#lifecycleChanged()
+      },
+      (error: unknown) => this.#failed(error),
+    )
   }
 
   /**
@@ -201,16 +203,28 @@ export class Sync {
    * Drops a row's local changes that the relay refused: the row returns to the relay's state
    * (or leaves the device, when the relay never had it).
    */
+  /**
+   * Drops a row's local changes that the relay refused: the row returns to the relay's state,
+   * or leaves the device when the relay never had it. Needs the relay: the relay's copy is
+   * fetched before anything is removed.
+   * @throws RelayError when the relay cannot be reached; the row is then left as it was
+   */
   async discard(documentId: string): Promise<void> {
+    const records: DocumentRecord[] = []
+    await this.#http.documents(
+      [documentId],
+      {
+        header: () => undefined,
+        records: (batch) => {
+          records.push(...batch)
+          return Promise.resolve()
+        },
+      },
+      this.#abort.signal,
+    )
     await this.#database.removeDocument(documentId)
     await this.#forgetRefusal(documentId)
-    if (this.#permission.startSync) {
-      try {
-        await this.#http.documents([documentId], this.#receiver(), this.#abort.signal)
-      } catch (error) {
-        this.#failed(error)
-      }
-    }
+    for (const record of records) await this.#database.adoptDocument(record)
   }
 
   /** Stops syncing: closes the connection, cancels requests and timers. The database stays open. */
@@ -328,6 +342,7 @@ export class Sync {
 
   async #connect(): Promise<void> {
     const peerId = `${this.#database.device}-${crypto.randomUUID().slice(0, 8)}`
+    let socket: RelaySocket | undefined
     const connect = async (): Promise<RelaySocket> =>
       RelaySocket.connect({
         base: this.#options.relay,
@@ -338,6 +353,7 @@ export class Sync {
           error: (message, documentId) =>
             this.#logger.warn({ documentId, message }, 'The relay reported an error'),
           closed: (reason) => {
+            if (this.#socket !== socket) return
             this.#socket = undefined
             if (this.#stopped) return
             this.#update({ state: 'not-connected', lastError: `connection ${reason}` })
@@ -346,18 +362,24 @@ export class Sync {
         },
       })
     try {
-      this.#socket = await connect()
+      socket = await connect()
     } catch {
       // The token may have expired: one more try with a fresh one.
       this.#http.refreshToken()
-      this.#socket = await connect()
+      socket = await connect()
     }
+    // Stopped, or no longer allowed live, while connecting: the connection must not stay.
+    if (this.#stopped || !this.#permission.live) {
+      socket.close()
+      throw new SyncStopped()
+    }
+    this.#socket = socket
   }
 
   /** Applies changes the relay pushed; fetches the row when they do not apply on their own. */
   async #pushed(message: RelayChangesMessage): Promise<void> {
     const { documentId, heads, data } = message
-    if (sameHeads(this.#database.heads(documentId), heads)) return
+    if (this.#stopped || sameHeads(this.#database.heads(documentId), heads)) return
     try {
       const result = await this.#database.importDocument(documentId, data)
       if (!result.ok || !(await this.#database.hasHeads(documentId, heads))) {
@@ -435,50 +457,60 @@ export class Sync {
   async #uploadOutbox(): Promise<void> {
     const pending = [...this.#database.outbox].filter(([id]) => !this.#refused.has(id))
     if (pending.length === 0) return
+    const limit = relayLimits.uploadBytesPerRequest
     const unconfirmed: string[] = []
-    let done = 0
-    for (const batch of chunk(pending, relayLimits.uploadRecordsPerRequest)) {
+    const whole: string[] = []
+    let next = 0
+    while (next < pending.length) {
       await this.#gate()
       const records: DocumentRecord[] = []
       const sent = new Map<string, { heads: string[]; generation: number }>()
-      let bytes = 0
-      for (const [documentId, entry] of batch) {
+      let bytes = documentStream.encode([]).byteLength
+      while (next < pending.length && records.length < relayLimits.uploadRecordsPerRequest) {
+        const [documentId, entry] = pending[next]!
         const changes = await this.#database.changesSince(documentId, entry.base)
-        if (!changes) continue
-        if (bytes + changes.data.byteLength > relayLimits.uploadBytesPerRequest && records.length) {
-          break // the rest goes with the next upload
+        const record = changes && { documentId, seq: 0, document: changes.data }
+        const size = record ? documentStream.record(record).byteLength : 0
+        if (record && changes && bytes + size > limit && records.length > 0) break
+        next += 1
+        if (!record || !changes) {
+          // The row is gone from this device (removed meanwhile): nothing left to send.
+          await this.#database.acknowledge(documentId, entry.generation)
+        } else if (bytes + size > limit) {
+          await this.#refuse(documentId, `its changes are ${size} bytes; the relay takes ${limit}`)
+        } else {
+          bytes += size
+          records.push(record)
+          sent.set(documentId, changes)
         }
-        bytes += changes.data.byteLength
-        records.push({ documentId, seq: 0, document: changes.data })
-        sent.set(documentId, changes)
       }
+      if (records.length === 0) continue
       const response = await this.#http.upload(records, this.#abort.signal)
       for (const result of response.results) {
         const upload = sent.get(result.documentId)
         if (!upload) continue
         if (!result.ok) {
-          await this.#refuse(result.documentId, result.reason)
+          if (result.missingDependencies) whole.push(result.documentId)
+          else await this.#refuse(result.documentId, result.reason)
           continue
         }
         await this.#database.acknowledge(result.documentId, upload.generation)
         if (!sameHeads(upload.heads, result.heads)) unconfirmed.push(result.documentId)
       }
-      done += records.length
-      this.#update(
-        records.length < pending.length
-          ? { progress: this.#simpleProgress('upload', done, pending.length) }
-          : {},
-      )
+      if (records.length < pending.length) {
+        this.#update({ progress: this.#simpleProgress('upload', next, pending.length) })
+      }
     }
-    await this.#confirm(unconfirmed)
+    await this.#sendWhole([...whole, ...(await this.#lacking(unconfirmed))])
   }
 
   /**
-   * Rows whose heads at the relay differ from what was sent: merge the relay's copy; if this
-   * device then holds changes the relay lacks (it could not apply them), send the whole row.
+   * Of rows whose heads at the relay differ from what was sent, the ones the relay lacks
+   * changes of: the relay's copy is merged here first; if this device then holds changes the
+   * relay does not (it could not apply them), the row must be sent whole.
    */
-  async #confirm(documentIds: readonly string[]): Promise<void> {
-    if (documentIds.length === 0) return
+  async #lacking(documentIds: readonly string[]): Promise<string[]> {
+    if (documentIds.length === 0) return []
     const relayHeads = new Map<string, readonly string[]>()
     const receiver = this.#receiver()
     for (const batch of chunk(documentIds, relayLimits.documentsPerRequest)) {
@@ -496,18 +528,33 @@ export class Sync {
         this.#abort.signal,
       )
     }
-    const missing = documentIds.filter(
+    return documentIds.filter(
       (id) => !sameHeads(this.#database.heads(id), relayHeads.get(id) ?? []),
     )
-    if (missing.length === 0) return
-    const records: DocumentRecord[] = []
-    for (const documentId of missing) {
-      const whole = await this.#database.changesSince(documentId, undefined)
-      if (whole) records.push({ documentId, seq: 0, document: whole.data })
-    }
-    const response = await this.#http.upload(records, this.#abort.signal)
-    for (const result of response.results) {
-      if (!result.ok) await this.#refuse(result.documentId, result.reason)
+  }
+
+  /** Sends rows whole, for a relay that lacks what their changes build on. */
+  async #sendWhole(documentIds: readonly string[]): Promise<void> {
+    for (const batch of chunk(documentIds, relayLimits.uploadRecordsPerRequest)) {
+      const records: DocumentRecord[] = []
+      const generations = new Map<string, number>()
+      for (const documentId of batch) {
+        const all = await this.#database.changesSince(documentId, undefined)
+        if (!all) continue
+        records.push({ documentId, seq: 0, document: all.data })
+        generations.set(documentId, all.generation)
+      }
+      const response = await this.#http.upload(records, this.#abort.signal)
+      for (const result of response.results) {
+        if (result.ok) {
+          await this.#database.acknowledge(
+            result.documentId,
+            generations.get(result.documentId) ?? 0,
+          )
+        } else {
+          await this.#refuse(result.documentId, result.reason)
+        }
+      }
     }
   }
 
@@ -625,8 +672,12 @@ export class Sync {
     }
   }
 
-  /** Records that a row's local changes were not taken, with the reason, until retried. */
+  /**
+   * Records that a row's local changes were not taken, with the reason, until retried; the
+   * row stays in (or returns to) the outbox, so nothing is lost across restarts.
+   */
   async #refuse(documentId: string, reason: string): Promise<void> {
+    await this.#database.requeue(documentId)
     const row = this.#database.rowOfDocument(documentId)
     const error: SyncError = {
       documentId,

@@ -56,6 +56,19 @@ describe('flag fields', () => {
     }
   })
 
+  it('flag again when two devices resolve the conflict to different values at once', async () => {
+    const { alice, bob } = await setupStatusConflict()
+    // Each picks the value the other wrote; one of them is the value Automerge shows.
+    await alice.db.resolve('workOrders', 'wo-1', 'status', 'done')
+    await bob.db.resolve('workOrders', 'wo-1', 'status', 'scheduled')
+    await exchange(alice.db, bob.db)
+    for (const db of [alice.db, bob.db]) {
+      const [conflict] = await fieldConflicts(db)
+      expect(conflict?.values.map((value) => value.value).sort()).toEqual(['done', 'scheduled'])
+      expect(conflict?.values.map((value) => value.user).sort()).toEqual(['alice', 'bob'])
+    }
+  })
+
   it('list the same values in the same order on both devices', async () => {
     const { alice, bob } = await setupStatusConflict()
     expect(await alice.db.conflicts()).toEqual(await bob.db.conflicts())

@@ -64,22 +64,32 @@ describe('the outbox', () => {
     expect(reopened.db.outbox.get(documentIdOf('wo-3'))?.base).toEqual([])
   })
 
-  it('takes in the rows a crash may have cut from it, to be sent whole', async () => {
+  it('takes in the local rows a crash may have cut from it, to be sent whole', async () => {
     const { db, storage } = await openTestDatabase()
     const other = await openTestDatabase({ user: 'bob' })
-    await other.workOrders.insert({ title: 'Pump' }, { id: 'wo-4' })
-    const documentId = documentIdOf('wo-4')
-    await db.importDocument(documentId, (await other.db.exportDocument(documentId))!)
+    for (const id of ['wo-4', 'wo-5']) {
+      await other.workOrders.insert({ title: 'Pump' }, { id })
+      const documentId = documentIdOf(id)
+      await db.importDocument(documentId, (await other.db.exportDocument(documentId))!)
+    }
     await db.close()
+    // A crash left a batch that held a local change to wo-4 and a merge into wo-5, and named
+    // a row whose chunks never reached storage.
+    const journal = {
+      documents: [documentIdOf('wo-4'), documentIdOf('wo-5'), documentIdOf('lost')],
+      local: [documentIdOf('wo-4'), documentIdOf('lost')],
+    }
     await storage.save(
       ['journal', 'crashed-writer', '000000000000'],
-      new TextEncoder().encode(JSON.stringify([documentId])),
+      new TextEncoder().encode(JSON.stringify(journal)),
     )
     const reopened = await openTestDatabase({ storage })
-    expect(reopened.db.outbox.get(documentId)).toEqual({ base: undefined, generation: 0 })
+    expect([...reopened.db.outbox]).toEqual([
+      [documentIdOf('wo-4'), { base: undefined, generation: 0 }],
+    ])
     await reopened.db.close()
     const again = await openTestDatabase({ storage })
-    expect(again.db.outbox.has(documentId)).toBe(true)
+    expect([...again.db.outbox.keys()]).toEqual([documentIdOf('wo-4')])
   })
 })
 

@@ -2,6 +2,7 @@ import type { StorageAdapterInterface, StorageKey } from '@automerge/automerge-r
 import type { FieldValue } from '@rowsync/schema'
 import type { Logger } from 'pino'
 import type { FeedEntry, FeedRow } from './FeedEntry.ts'
+import { sameHeads } from '@rowsync/schema'
 
 /** First component of every feed key; never a document id (those are base58, without `-`). */
 const FEED = 'rowsync-feed'
@@ -61,6 +62,11 @@ export class FeedLog {
   readonly #storage: StorageAdapterInterface
   readonly #logger: Logger
   #meta: Meta
+  /**
+   * The highest sequence number whose entry is durable. Readers see only this far: a device
+   * keeps `last` as its cursor, so an entry still being written must not be behind it.
+   */
+  #durable: number
   /** The append running or last run; the next one waits for it. */
   #queue: Promise<unknown> = Promise.resolve()
 
@@ -68,6 +74,7 @@ export class FeedLog {
     this.#storage = storage
     this.#logger = logger
     this.#meta = meta
+    this.#durable = meta.last
   }
 
   /**
@@ -98,9 +105,9 @@ export class FeedLog {
     })
   }
 
-  /** The highest sequence number assigned so far; 0 for an empty feed. */
+  /** The highest sequence number whose entry is durable; 0 for an empty feed. */
   get last(): number {
-    return this.#meta.last
+    return this.#durable
   }
 
   /** Whether stored rows from before the feed existed have all been recorded. */
@@ -184,6 +191,7 @@ export class FeedLog {
       writes.push(this.#storage.save(pointerKey(entry.documentId), encodeJson(next)))
     }
     await Promise.all(writes)
+    this.#durable = seq
     return appended
   }
 
@@ -210,12 +218,6 @@ export class FeedLog {
     this.#logger.warn({ documentId }, 'Ignored a corrupt feed pointer')
     return undefined
   }
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  const sortedB = [...b].sort()
-  return [...a].sort().every((head, index) => head === sortedB[index])
 }
 
 function encodeJson(value: unknown): Uint8Array {

@@ -6,6 +6,7 @@ import {
   type RowDocument,
   type RowProjection,
   type Schema,
+  sameHeads,
 } from '@rowsync/schema'
 import { snapshotHash } from './snapshotHash.ts'
 import { emptyDocument } from '../sync/emptyDocument.ts'
@@ -17,10 +18,6 @@ export type LiveDocument = (documentId: string) => Automerge.Doc<RowDocument> | 
 export interface ExportedRow {
   readonly document: Uint8Array
   readonly projection: RowProjection
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((head, index) => head === b[index])
 }
 
 /**

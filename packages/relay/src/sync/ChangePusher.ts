@@ -14,6 +14,7 @@ import {
   type RelayChangesMessage,
   type RowDocument,
   type Schema,
+  sameHeads,
 } from '@rowsync/schema'
 import type { Logger } from 'pino'
 import type { JoinedPeer, RelayOwnMessage } from './RelayNetworkAdapter.ts'
@@ -38,10 +39,6 @@ export interface ChangePusherOptions {
   /** Who may read the row after the change. */
   readonly rules: PermissionRules
   readonly logger: Logger
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((head, index) => head === b[index])
 }
 
 /**

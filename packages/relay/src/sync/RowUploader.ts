@@ -132,6 +132,9 @@ export class RowUploader {
     await Promise.all([...started, this.#repo.flush([...handles.keys()])])
     return applied.map((outcome, index) => {
       const documentId = records[index]?.documentId ?? ''
+      if (outcome === reasons.waiting) {
+        return { documentId, ok: false, reason: outcome, missingDependencies: true }
+      }
       if (typeof outcome === 'string') return { documentId, ok: false, reason: outcome }
       const heads = 'documentId' in outcome ? Automerge.getHeads(outcome.doc()) : outcome.heads
       return { documentId, ok: true, heads }
@@ -161,9 +164,10 @@ export class RowUploader {
       saves.set(id, async () => {
         await this.#storage.save([id, 'snapshot', snapshotHash(heads)], created)
         await this.#record(id, projection)
+        // Pushed once stored: a device must not build on a row the relay could still lose.
+        this.#stored(id, created, projection)
       })
       this.#guard.forget(documentId)
-      this.#stored(id, created, projection)
       return { heads }
     }
     if (check.created) {

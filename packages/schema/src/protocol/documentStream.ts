@@ -188,6 +188,11 @@ export const documentStream = {
  */
 export class DocumentStreamReader {
   readonly #maxRecordBytes: number
+  /** Bytes not parsed yet, as they arrived: joined only once the next item can be complete. */
+  #pending: Uint8Array[] = []
+  #pendingLength = 0
+  /** How many bytes the next item needs, as far as is known. */
+  #needed = 1
   #buffer: Uint8Array = new Uint8Array(0)
   #headerRead = false
   #records = 0
@@ -213,12 +218,19 @@ export class DocumentStreamReader {
     if (this.#ended && chunk.byteLength > 0) {
       throw new DocumentStreamError('bytes after the end marker')
     }
-    this.#buffer = this.#buffer.byteLength === 0 ? chunk : concatBytes(this.#buffer, chunk)
+    // Joining every chunk to the bytes before would copy a large record once per chunk.
+    this.#pending.push(chunk)
+    this.#pendingLength += chunk.byteLength
+    if (this.#pendingLength < this.#needed) return []
+    this.#buffer = this.#pending.length === 1 ? chunk : concatBytes(...this.#pending)
     const items: DocumentStreamItem[] = []
     let offset = 0
     for (;;) {
       const item = this.#next(offset)
-      if (!item) break
+      if ('needed' in item) {
+        this.#needed = item.needed - offset
+        break
+      }
       items.push(item.item)
       offset = item.offset
       if (item.item.kind === 'end') {
@@ -228,7 +240,9 @@ export class DocumentStreamReader {
         break
       }
     }
-    this.#buffer = this.#buffer.subarray(offset)
+    const rest = this.#buffer.subarray(offset)
+    this.#pending = rest.byteLength > 0 ? [rest] : []
+    this.#pendingLength = rest.byteLength
     return items
   }
 
@@ -244,12 +258,13 @@ export class DocumentStreamReader {
     }
   }
 
-  #next(start: number): { item: DocumentStreamItem; offset: number } | undefined {
+  /** The item at `start`, or how far the bytes must reach (`needed`) to hold it. */
+  #next(start: number): { item: DocumentStreamItem; offset: number } | { needed: number } {
     const bytes = this.#buffer
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     const available = bytes.byteLength - start
     if (!this.#headerRead) {
-      if (available < headerLength) return undefined
+      if (available < headerLength) return { needed: start + headerLength }
       if (magic.some((byte, index) => bytes[start + index] !== byte)) {
         throw new DocumentStreamError('not a Rowsync document stream (bad magic)')
       }
@@ -261,7 +276,9 @@ export class DocumentStreamReader {
       if (tablesLength > maxTablesLength) {
         throw new DocumentStreamError(`the header's table counts are ${tablesLength} bytes`)
       }
-      if (available < headerLength + tablesLength) return undefined
+      if (available < headerLength + tablesLength) {
+        return { needed: start + headerLength + tablesLength }
+      }
       const tablesStart = start + headerLength
       const header = {
         seq: Number(view.getBigUint64(start + 5)),
@@ -273,7 +290,7 @@ export class DocumentStreamReader {
       this.#count = header.count
       return { item: { kind: 'header', header }, offset: tablesStart + tablesLength }
     }
-    if (available < 1) return undefined
+    if (available < 1) return { needed: start + 1 }
     const idLength = view.getUint8(start)
     if (idLength === 0) {
       if (this.#records !== this.#count) {
@@ -286,23 +303,23 @@ export class DocumentStreamReader {
       throw new DocumentStreamError(`the stream holds more than the ${this.#count} records`)
     }
     let offset = start + 1
-    if (bytes.byteLength < offset + idLength + 9) return undefined
+    if (bytes.byteLength < offset + idLength + 9) return { needed: offset + idLength + 9 }
     const documentId = decoder.decode(bytes.subarray(offset, (offset += idLength)))
     const seq = Number(view.getBigUint64(offset))
     const flags = view.getUint8((offset += 8))
     offset += 1
     let projectionBytes: Uint8Array | undefined
     if (flags & projectionFlag) {
-      if (bytes.byteLength < offset + 4) return undefined
+      if (bytes.byteLength < offset + 4) return { needed: offset + 4 }
       const length = view.getUint32(offset)
       this.#checkLength(documentId, length)
-      if (bytes.byteLength < offset + 4 + length) return undefined
+      if (bytes.byteLength < offset + 4 + length) return { needed: offset + 4 + length }
       projectionBytes = bytes.subarray(offset + 4, (offset += 4 + length))
     }
-    if (bytes.byteLength < offset + 4) return undefined
+    if (bytes.byteLength < offset + 4) return { needed: offset + 4 }
     const length = view.getUint32(offset)
     this.#checkLength(documentId, length)
-    if (bytes.byteLength < offset + 4 + length) return undefined
+    if (bytes.byteLength < offset + 4 + length) return { needed: offset + 4 + length }
     // A copy: the record outlives the reader's buffer.
     const document = bytes.slice(offset + 4, (offset += 4 + length))
     this.#records += 1

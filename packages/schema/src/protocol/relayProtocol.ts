@@ -87,6 +87,11 @@ export type UploadResult =
       readonly ok: false
       /** Why the changes were refused, for a person (they were not stored or forwarded). */
       readonly reason: string
+      /**
+       * The changes build on changes the relay does not have (it lost them, or never got
+       * them): send the whole row instead.
+       */
+      readonly missingDependencies?: true
     }
 
 /** The body of an upload response: one result per record, in upload order. */
