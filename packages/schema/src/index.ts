@@ -80,6 +80,7 @@ export {
   relayLimits,
   relayPaths,
   rowsyncPeerMetadata,
+  uploaderPeerHeader,
   type DocumentsRequest,
   type FeedBody,
   type FeedEntryBody,

@@ -7,6 +7,7 @@ import {
   type FeedBody,
   type ProfileBody,
   type UploadResponse,
+  uploaderPeerHeader,
 } from '@rowsync/schema'
 
 /** Gives the token to present to the relay; called again when the relay refuses one. */
@@ -116,11 +117,21 @@ export class RelayHttp {
     await readStream(response, receiver, 'the documents')
   }
 
-  /** Uploads changes; the relay answers for each record. */
-  async upload(records: readonly DocumentRecord[], signal?: AbortSignal): Promise<UploadResponse> {
+  /**
+   * Uploads changes; the relay answers for each record.
+   * @param peerId - the device's live connection, which the relay then spares the new rows
+   */
+  async upload(
+    records: readonly DocumentRecord[],
+    signal?: AbortSignal,
+    peerId?: string,
+  ): Promise<UploadResponse> {
     const response = await this.#request(relayPaths.upload, {
       method: 'POST',
-      headers: { 'Content-Type': documentStream.contentType },
+      headers: {
+        'Content-Type': documentStream.contentType,
+        ...(peerId === undefined ? {} : { [uploaderPeerHeader]: peerId }),
+      },
       body: documentStream.encode(records),
       signal: signal ?? null,
     })
@@ -158,17 +169,28 @@ export class RelayHttp {
   }
 }
 
-/** Reads a document stream response in batches (one per arriving chunk of bytes). */
+/** Records a receiver gets at once: each batch is stored in one durable commit. */
+const recordsPerBatch = 500
+
+/** Reads a document stream response, handing records to `receiver` in batches. */
 async function readStream(response: Response, receiver: StreamReceiver, what: string) {
   if (!response.body) throw new RelayError(`${what} came without a body`, response.status)
   const reader = new DocumentStreamReader()
   const stream = response.body.getReader()
+  let records: DocumentRecord[] = []
+  let bytes = 0
+  const deliver = async () => {
+    if (records.length === 0) return
+    const batch = records
+    records = []
+    const batchBytes = bytes
+    bytes = 0
+    await receiver.records(batch, batchBytes)
+  }
   try {
     for (;;) {
       const { done, value } = await stream.read()
       if (done) break
-      const records: DocumentRecord[] = []
-      let bytes = 0
       for (const item of reader.push(value)) {
         if (item.kind === 'header') await receiver.header(item.header)
         else if (item.kind === 'record') {
@@ -176,10 +198,11 @@ async function readStream(response: Response, receiver: StreamReceiver, what: st
           bytes += item.record.document.byteLength
         }
       }
-      if (records.length > 0) await receiver.records(records, bytes)
+      if (records.length >= recordsPerBatch) await deliver()
     }
   } finally {
     stream.releaseLock()
   }
+  await deliver()
   reader.finish()
 }

@@ -34,13 +34,16 @@ function isChangesMessage(message: Record<string, unknown>): message is RelayCha
  * on a fixed 5 s interval and cannot present a fresh token on reconnect.
  */
 export class RelaySocket {
+  /** This connection's automerge-repo peer id. */
+  readonly peerId: string
   readonly #socket: WebSocket
   readonly #handlers: RelaySocketHandlers
   #closedByUs = false
 
-  private constructor(socket: WebSocket, handlers: RelaySocketHandlers) {
+  private constructor(socket: WebSocket, handlers: RelaySocketHandlers, peerId: string) {
     this.#socket = socket
     this.#handlers = handlers
+    this.peerId = peerId
   }
 
   /**
@@ -59,7 +62,7 @@ export class RelaySocket {
     const url = `${options.base.replace(/^http/, 'ws').replace(/\/+$/, '')}${relayPaths.sync}`
     const socket = new WebSocket(url, ['rowsync', `rowsync.token.${options.token}`])
     socket.binaryType = 'arraybuffer'
-    const connection = new RelaySocket(socket, options.handlers)
+    const connection = new RelaySocket(socket, options.handlers, options.peerId)
     return new Promise<RelaySocket>((resolve, reject) => {
       let joined = false
       const timer = setTimeout(() => fail('the relay did not answer the join'), joinTimeoutMs)

@@ -485,7 +485,8 @@ export class Sync {
         }
       }
       if (records.length === 0) continue
-      const response = await this.#http.upload(records, this.#abort.signal)
+      const response = await this.#http.upload(records, this.#abort.signal, this.#socket?.peerId)
+      const acknowledged: Array<Promise<void>> = []
       for (const result of response.results) {
         const upload = sent.get(result.documentId)
         if (!upload) continue
@@ -494,12 +495,16 @@ export class Sync {
           else await this.#refuse(result.documentId, result.reason)
           continue
         }
-        await this.#database.acknowledge(result.documentId, upload.generation)
+        // Together, so storage commits them in few transactions.
+        acknowledged.push(this.#database.acknowledge(result.documentId, upload.generation))
         if (!sameHeads(upload.heads, result.heads)) unconfirmed.push(result.documentId)
       }
-      if (records.length < pending.length) {
-        this.#update({ progress: this.#simpleProgress('upload', next, pending.length) })
-      }
+      await Promise.all(acknowledged)
+      this.#update(
+        records.length < pending.length
+          ? { progress: this.#simpleProgress('upload', next, pending.length) }
+          : {},
+      )
     }
     await this.#sendWhole([...whole, ...(await this.#lacking(unconfirmed))])
   }

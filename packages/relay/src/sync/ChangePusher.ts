@@ -29,6 +29,12 @@ export interface PushNetwork {
   sendTo(message: RelayOwnMessage): boolean
 }
 
+/** The live connection an upload came from: a peer id its user named. */
+export interface UploadOrigin {
+  readonly peerId: string
+  readonly user: string
+}
+
 /** Options of {@link ChangePusher}. */
 export interface ChangePusherOptions {
   /** The relay's repo, whose handles it watches. */
@@ -110,14 +116,16 @@ export class ChangePusher {
    * @param documentId - the row document
    * @param document - the saved document
    * @param projection - the row it holds
+   * @param origin - the uploader's own live connection, which has the row already
    */
   readonly stored = (
     documentId: DocumentId,
     document: Uint8Array,
     projection: RowProjection,
+    origin?: UploadOrigin,
   ): void => {
     if (this.#stopped) return
-    this.#send(documentId, projection, document)
+    this.#send(documentId, projection, document, projection.heads, origin)
   }
 
   /** Stops watching; pushes nothing more. */
@@ -169,6 +177,7 @@ export class ChangePusher {
     projection: RowProjection,
     data: Uint8Array,
     heads: readonly string[] = projection.heads,
+    origin?: UploadOrigin,
   ): void {
     const senderId = this.#network.peerId
     if (senderId === undefined) return
@@ -177,7 +186,9 @@ export class ChangePusher {
       .joinedPeers()
       .filter(
         (peer) =>
-          peer.peerMetadata.rowsync !== undefined && canRead(this.#rules, peer.user, table, values),
+          peer.peerMetadata.rowsync !== undefined &&
+          !(peer.peerId === origin?.peerId && peer.user.id === origin.user) &&
+          canRead(this.#rules, peer.user, table, values),
       )
     if (readers.length === 0) return
     for (const peer of readers) {

@@ -15,6 +15,7 @@ import type {
 } from '@rowsync/schema'
 import type { Logger } from 'pino'
 import { snapshotHash } from '../feed/snapshotHash.ts'
+import type { UploadOrigin } from './ChangePusher.ts'
 import type { RowGuard } from './RowGuard.ts'
 
 /** Called after the relay applied changes to a row; see ChangePusher.accepted. */
@@ -39,7 +40,12 @@ export interface RowUploaderOptions {
   /** Records a new row saved directly in the feed, with the projection the check derived. */
   readonly record: (documentId: string, projection: RowProjection) => Promise<void>
   /** Hears of every new row saved directly (the live push). */
-  readonly stored: (documentId: DocumentId, document: Uint8Array, projection: RowProjection) => void
+  readonly stored: (
+    documentId: DocumentId,
+    document: Uint8Array,
+    projection: RowProjection,
+    origin?: UploadOrigin,
+  ) => void
   readonly logger: Logger
 }
 
@@ -75,6 +81,7 @@ export class RowUploader {
     documentId: DocumentId,
     document: Uint8Array,
     projection: RowProjection,
+    origin?: UploadOrigin,
   ) => void
   readonly #log: Logger
 
@@ -94,10 +101,16 @@ export class RowUploader {
    * Checks and applies the records in order, then flushes the rows they changed.
    * @param user - the authenticated user
    * @param records - the upload's records (their `seq` and `projection` are ignored)
+   * @param originPeer - the uploader's live connection, which is not sent its own new rows
    * @returns one result per record, in order: the row's heads after, or why it was refused
    * @throws Error when storage fails while flushing (then nothing is acknowledged)
    */
-  async upload(user: UserIdentity, records: readonly DocumentRecord[]): Promise<UploadResult[]> {
+  async upload(
+    user: UserIdentity,
+    records: readonly DocumentRecord[],
+    originPeer?: string,
+  ): Promise<UploadResult[]> {
+    const origin = originPeer === undefined ? undefined : { peerId: originPeer, user: user.id }
     const applied: Outcome[] = []
     // New rows are saved after every record was checked: a storage read waits for the writes
     // in flight to commit (fdatasync), so saving as we go would make each check wait for one.
@@ -115,7 +128,7 @@ export class RowUploader {
         await Promise.all(started)
       }
       try {
-        applied.push(await this.#apply(user, record, saves))
+        applied.push(await this.#apply(user, record, saves, origin))
       } catch (error) {
         this.#log.error({ err: error, documentId: record.documentId }, 'upload record failed')
         applied.push(reasons.internal)
@@ -146,6 +159,7 @@ export class RowUploader {
     user: UserIdentity,
     record: DocumentRecord,
     saves: Map<DocumentId, () => Promise<void>>,
+    origin: UploadOrigin | undefined,
     retry = true,
   ): Promise<Outcome> {
     const { documentId, document } = record
@@ -165,7 +179,7 @@ export class RowUploader {
         await this.#storage.save([id, 'snapshot', snapshotHash(heads)], created)
         await this.#record(id, projection)
         // Pushed once stored: a device must not build on a row the relay could still lose.
-        this.#stored(id, created, projection)
+        this.#stored(id, created, projection, origin)
       })
       this.#guard.forget(documentId)
       return { heads }
@@ -179,7 +193,7 @@ export class RowUploader {
     }
     if (handle === undefined) {
       // The row appeared while its handle was looked up (created by a peer meanwhile).
-      return retry ? this.#apply(user, record, saves, false) : reasons.internal
+      return retry ? this.#apply(user, record, saves, origin, false) : reasons.internal
     }
     const before = Automerge.getHeads(handle.doc())
     handle.update((doc) => Automerge.loadIncremental(doc, document))

@@ -7,6 +7,7 @@ import {
   relayLimits,
   type DocumentRecord,
   type UploadResponse,
+  uploaderPeerHeader,
 } from '@rowsync/schema'
 import { sendError } from '../http/sendError.ts'
 import { userOf } from '../http/userOf.ts'
@@ -134,7 +135,12 @@ export function createUploadRouter(options: {
       refuse(res, error.status, error.message)
       return
     }
-    const results = await options.uploader.upload(userOf(res), records)
+    const origin = req.headers[uploaderPeerHeader]
+    const results = await options.uploader.upload(
+      userOf(res),
+      records,
+      typeof origin === 'string' ? origin : undefined,
+    )
     res.json({ results } satisfies UploadResponse)
   })
 

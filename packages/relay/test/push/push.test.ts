@@ -1,5 +1,10 @@
 import * as Automerge from '@automerge/automerge'
-import { rowsyncPeerMetadata, type RowDocument } from '@rowsync/schema'
+import {
+  documentStream,
+  rowsyncPeerMetadata,
+  uploaderPeerHeader,
+  type RowDocument,
+} from '@rowsync/schema'
 import { afterEach, describe, expect, it } from 'vitest'
 import { uploadDocuments } from '../upload/uploadDocuments.ts'
 import {
@@ -70,6 +75,25 @@ describe('live push to Rowsync devices', () => {
     expect(pushed.heads).toEqual(Automerge.getHeads(workOrder))
     await tomPhone.roundTrip(documentIdOf('customers', 'never-created'))
     expect(tomPhone.messages.filter((message) => message.type === 'rowsync-changes')).toEqual([])
+  })
+
+  it("does not push an upload's new rows back to the uploader's own connection", async () => {
+    const { as, device } = await setup()
+    const laptop = await device(dana, 'dana-laptop', { ...rowsyncPeerMetadata })
+    const phone = await device(dana, 'dana-phone', { ...rowsyncPeerMetadata })
+    const customer = rowDocument('customers', 'c-2', { name: 'Echo' })
+    const body = documentStream.encode([
+      { documentId: documentIdOf('customers', 'c-2'), seq: 0, document: Automerge.save(customer) },
+    ])
+    const response = await as(dana).request('/v1/upload', {
+      method: 'POST',
+      headers: { 'Content-Type': documentStream.contentType, [uploaderPeerHeader]: 'dana-laptop' },
+      body,
+    })
+    expect(response.status).toBe(200)
+    await phone.waitFor(isPush(documentIdOf('customers', 'c-2')))
+    await laptop.roundTrip(documentIdOf('customers', 'never-created'))
+    expect(laptop.messages.filter((message) => message.type === 'rowsync-changes')).toEqual([])
   })
 
   it('never pushes to a stock client', async () => {

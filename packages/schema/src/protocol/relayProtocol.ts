@@ -99,6 +99,12 @@ export interface UploadResponse {
   readonly results: readonly UploadResult[]
 }
 
+/**
+ * The header a device sends with an upload to name its live connection (its automerge-repo
+ * peer id): the relay does not push the new rows of the upload back to that connection.
+ */
+export const uploaderPeerHeader = 'rowsync-peer'
+
 /** Sizes the relay accepts, which devices split their requests by. */
 export const relayLimits = {
   documentsPerRequest: 1000,
