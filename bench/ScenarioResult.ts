@@ -78,9 +78,23 @@ function measurementProblem(value: unknown): string | undefined {
   ) {
     return 'has malformed rows per second'
   }
-  for (const key of ['bytesPerRowStored', 'bytesPerRowWire', 'peakMemoryBytes']) {
+  for (const key of [
+    'bytesPerRowStored',
+    'bytesPerRowWire',
+    'peakMemoryBytes',
+    'httpRequests',
+    'webSocketMessages',
+  ]) {
     if (value[key] !== undefined && !isFiniteNumber(value[key])) return `has a malformed ${key}`
   }
+  const { latency, failure } = value
+  if (
+    latency !== undefined &&
+    (!isRecord(latency) || !['p50', 'p95', 'p99'].every((key) => isFiniteNumber(latency[key])))
+  ) {
+    return 'has malformed latency'
+  }
+  if (failure !== undefined && typeof failure !== 'string') return 'has a malformed failure'
   return undefined
 }
 

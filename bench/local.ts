@@ -97,6 +97,9 @@ function measureWrites(
         record('update', { stored: (await store.size()) / rows })
         await store.dispose()
       })
+    case 'rowsync-relay':
+    case 'automerge-repo':
+      throw new Error(`write-throughput: ${system} is a sync system; it has no local writes`)
     case 'automerge':
       return repeat(repeatOptions, async ({ rows, time, record }) => {
         const saved: Uint8Array[] = []

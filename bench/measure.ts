@@ -31,12 +31,33 @@ export interface Measurement {
    * (wasm memory included); only measured in a process that runs this one system and case.
    */
   readonly peakMemoryBytes?: number
+  /** Device-to-device latency percentiles over every delivery of the last measured run, in ms. */
+  readonly latency?: Latency
+  /** HTTP requests the device made in the last measured run. */
+  readonly httpRequests?: number
+  /** WebSocket messages the device sent and received in the last measured run. */
+  readonly webSocketMessages?: number
+  /**
+   * Why the system did not finish the operation (e.g. a timeout); `milliseconds` is then empty
+   * and `rowsPerSecond` all zero. See {@link failedMeasurement}.
+   */
+  readonly failure?: string
 }
 
-/** Byte figures of an operation, per row. */
-export interface ByteFigures {
+/** Latency percentiles, in milliseconds. */
+export interface Latency {
+  readonly p50: number
+  readonly p95: number
+  readonly p99: number
+}
+
+/** Figures of an operation besides its time: bytes per row, messages, latency. */
+export interface RunFigures {
   readonly stored?: number
   readonly wire?: number
+  readonly latency?: Latency
+  readonly httpRequests?: number
+  readonly webSocketMessages?: number
 }
 
 /** What one run of a system on a case gets from {@link repeat}. */
@@ -47,8 +68,8 @@ export interface RunContext {
   readonly warmUp: boolean
   /** Times `work` as one pass of `operation` over {@link RunContext.rows} rows. */
   readonly time: (operation: string, work: () => Promise<void> | void) => Promise<void>
-  /** Records the byte figures of an operation; the last measured run's figures are kept. */
-  readonly record: (operation: string, figures: ByteFigures) => void
+  /** Records the figures of an operation; the last measured run's figures are kept. */
+  readonly record: (operation: string, figures: RunFigures) => void
 }
 
 /** Options of {@link repeat}. */
@@ -80,7 +101,7 @@ export async function repeat(
 ): Promise<Measurement[]> {
   const { rows, parameters } = options.benchCase
   const timings = new Map<string, number[]>()
-  const bytes = new Map<string, ByteFigures>()
+  const bytes = new Map<string, RunFigures>()
   collectGarbage()
   const memoryBefore = process.memoryUsage.rss()
   const peakReset = resetPeakMemory()
@@ -128,9 +149,50 @@ export async function repeat(
       rowsPerSecond: spread(milliseconds.map((ms) => (rows / ms) * 1000)),
       ...(figures.stored === undefined ? {} : { bytesPerRowStored: figures.stored }),
       ...(figures.wire === undefined ? {} : { bytesPerRowWire: figures.wire }),
+      ...(figures.latency === undefined ? {} : { latency: figures.latency }),
+      ...(figures.httpRequests === undefined ? {} : { httpRequests: figures.httpRequests }),
+      ...(figures.webSocketMessages === undefined
+        ? {}
+        : { webSocketMessages: figures.webSocketMessages }),
       ...(peakMemoryBytes === undefined ? {} : { peakMemoryBytes }),
     }
   })
+}
+
+/**
+ * The record of a system that did not finish an operation on a case: no timings, zero rows per
+ * second, and the reason.
+ * @param system - the system
+ * @param benchCase - the case
+ * @param operation - the operation it did not finish
+ * @param failure - why, e.g. `timed out after 60 s with 4,210 of 10,000 rows`
+ */
+export function failedMeasurement(
+  system: SystemId,
+  benchCase: BenchCase,
+  operation: string,
+  failure: string,
+): Measurement {
+  const { rows, parameters } = benchCase
+  return {
+    system,
+    operation,
+    rows,
+    parameters,
+    milliseconds: [],
+    rowsPerSecond: { median: 0, min: 0, max: 0 },
+    failure,
+  }
+}
+
+/**
+ * The value below which `share` (0 to 1) of some numbers fall (nearest rank).
+ * @throws {Error} when there are none
+ */
+export function percentile(values: readonly number[], share: number): number {
+  if (values.length === 0) throw new Error('percentile: no values')
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))]!
 }
 
 /**

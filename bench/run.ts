@@ -107,6 +107,15 @@ function printTable(result: ScenarioResult, file: string): void {
       'min–max': `${round(measurement.rowsPerSecond.min)}–${round(measurement.rowsPerSecond.max)}`,
       'stored B/row': round(measurement.bytesPerRowStored),
       'wire B/row': round(measurement.bytesPerRowWire),
+      'p50/p99 ms':
+        measurement.latency === undefined
+          ? undefined
+          : `${measurement.latency.p50.toFixed(1)}/${measurement.latency.p99.toFixed(1)}`,
+      'HTTP/WS msgs':
+        measurement.httpRequests === undefined
+          ? undefined
+          : `${measurement.httpRequests}/${measurement.webSocketMessages ?? 0}`,
+      failure: measurement.failure,
       'peak MB':
         measurement.peakMemoryBytes === undefined
           ? undefined

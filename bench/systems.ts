@@ -5,6 +5,8 @@ export const systemNames = {
   automerge: 'Automerge',
   yjs: 'Yjs',
   loro: 'Loro',
+  'rowsync-relay': 'Rowsync (relay)',
+  'automerge-repo': 'automerge-repo (stock)',
 } as const
 
 /** The id of a benchmarked system. */

@@ -8,10 +8,12 @@ import { isDeepStrictEqual } from 'node:util'
 import { expect, it } from 'vitest'
 import { mergeScenario } from '../bench/merge/mergeScenario.ts'
 import { mergeCase, mergePolicies } from '../bench/merge/workload.ts'
+import { describeMachine } from '../bench/machine.ts'
+import { failedMeasurement, type Measurement } from '../bench/measure.ts'
 import { buildReport } from '../bench/report/writeReport.ts'
 import { runScenario } from '../bench/runScenario.ts'
 import type { Scenario } from '../bench/Scenario.ts'
-import { parseScenarioResult, type ScenarioResult } from '../bench/ScenarioResult.ts'
+import { parseScenarioResult, resultFormat, type ScenarioResult } from '../bench/ScenarioResult.ts'
 import { scenarios } from '../bench/scenarios.ts'
 import { systemName } from '../bench/systems.ts'
 
@@ -19,10 +21,21 @@ import { systemName } from '../bench/systems.ts'
 // results, and measures every system it compares on every case. Timings mean nothing at this
 // size and are never checked.
 
-const tiny = { suite: 'quick', rows: 20, runs: 1, isolated: false, progress: () => {} } as const
+// Two devices: the latency scenario's 50 connected devices would take minutes.
+const tiny = {
+  suite: 'quick',
+  rows: 20,
+  devices: 2,
+  runs: 1,
+  isolated: false,
+  progress: () => {},
+} as const
 const quickPolicies = new Set(
   mergeScenario.cases(tiny).map((benchCase) => benchCase.parameters.policy),
 )
+
+/** The sync scenarios that count wire bytes and messages on both systems. */
+const wireScenarios = new Set(['download', 'upload', 'catch-up'])
 
 function expectEverySystemOnEveryCase(scenario: Scenario, result: ScenarioResult): void {
   for (const benchCase of scenario.cases(tiny)) {
@@ -36,6 +49,7 @@ function expectEverySystemOnEveryCase(scenario: Scenario, result: ScenarioResult
       const label = `${scenario.name}: ${system} on ${JSON.stringify(benchCase)}`
       expect(found.length, label).toBeGreaterThan(0)
       for (const measurement of found) {
+        expect(measurement.failure, label).toBeUndefined()
         expect(measurement.milliseconds, label).toHaveLength(1)
         expect(measurement.rowsPerSecond.median, label).toBeGreaterThan(0)
       }
@@ -50,8 +64,50 @@ it.each(scenarios.map((scenario) => [scenario.name, scenario] as const))(
 
     expectEverySystemOnEveryCase(scenario, result)
     expect(parseScenarioResult(JSON.stringify(result))).toEqual({ ok: true, result })
+    if (wireScenarios.has(scenario.name)) {
+      for (const measurement of result.measurements) {
+        expect(measurement.bytesPerRowWire).toBeGreaterThan(0)
+        expect(measurement.webSocketMessages).toBeGreaterThan(0)
+      }
+    }
   },
+  120_000,
 )
+
+it('a system that does not finish is recorded as a failure, and the report says so', () => {
+  const passed: Measurement = {
+    system: 'automerge-repo',
+    operation: 'download',
+    rows: 1_000,
+    parameters: {},
+    milliseconds: [100],
+    rowsPerSecond: { median: 10_000, min: 10_000, max: 10_000 },
+  }
+  const failed = failedMeasurement(
+    'automerge-repo',
+    { rows: 10_000, parameters: {} },
+    'download',
+    'download of 10000 rows timed out after 30 s',
+  )
+  const result: ScenarioResult = {
+    format: resultFormat,
+    scenario: 'download',
+    description: 'A fresh device gets every row.',
+    parameterUnits: {},
+    suite: 'quick',
+    overrides: {},
+    date: '2026-11-21T00:00:00.000Z',
+    machine: describeMachine(),
+    runs: 1,
+    isolated: false,
+    measurements: [passed, failed],
+  }
+
+  const { markdown } = buildReport([{ file: 'download.json', result }])
+
+  expect(parseScenarioResult(JSON.stringify(result)).ok).toBe(true)
+  expect(markdown).toContain('timed out after 30 s; largest size that passed 1,000 rows')
+})
 
 it('merge measures every system under the other field policies with three replicas', async () => {
   const otherPolicies: Scenario = {

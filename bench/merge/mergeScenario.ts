@@ -100,6 +100,9 @@ export const mergeScenario: Scenario<MergeFixture> = {
         return measureYjsMerge(workload, fixture, options)
       case 'loro':
         return measureLoroMerge(workload, fixture, options)
+      case 'rowsync-relay':
+      case 'automerge-repo':
+        throw new Error(`merge: ${system} is a sync system; it does not merge replicas`)
     }
   },
 }

@@ -1,6 +1,6 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Measurement } from '../measure.ts'
+import { spread, type Measurement } from '../measure.ts'
 import { describeParameters } from '../Scenario.ts'
 import { parseScenarioResult, type ScenarioResult } from '../ScenarioResult.ts'
 import { systemName, systemNames } from '../systems.ts'
@@ -16,6 +16,8 @@ const colors: Record<string, string> = {
   automerge: '#d62728',
   yjs: '#2ca02c',
   loro: '#9467bd',
+  'rowsync-relay': '#1f77b4',
+  'automerge-repo': '#ff7f0e',
 }
 const systemOrder = Object.keys(systemNames)
 const resultFilePattern = /^\d{4}-\d{2}-\d{2}-(.+)\.json$/
@@ -94,15 +96,32 @@ export function buildReport(results: ReadonlyArray<{ file: string; result: Scena
         `Rows per second, median of ${result.runs} run${result.runs === 1 ? '' : 's'}; ± is half the range from the slowest to the fastest run, as a share of the median.`,
         '',
         ...pivotTable(result, measurements, (measurement) => {
+          if (measurement.failure !== undefined) return 'failed'
           const { median, min, max } = measurement.rowsPerSecond
           return `${precise(median)} ±${Math.round(((max - min) / 2 / median) * 100)}%`
         }),
+        ...failures(measurements),
       )
       const figures: Array<
         [string, (measurement: Measurement) => number | undefined, (value: number) => string]
       > = [
         ['Bytes stored per row', (measurement) => measurement.bytesPerRowStored, whole],
         ['Bytes on the wire per row', (measurement) => measurement.bytesPerRowWire, whole],
+        [
+          'Median time of a run (ms)',
+          (measurement) =>
+            measurement.failure === undefined ? spread(measurement.milliseconds).median : undefined,
+          whole,
+        ],
+        ['Latency p50 (ms)', (measurement) => measurement.latency?.p50, precise],
+        ['Latency p95 (ms)', (measurement) => measurement.latency?.p95, precise],
+        ['Latency p99 (ms)', (measurement) => measurement.latency?.p99, precise],
+        ['HTTP requests', (measurement) => measurement.httpRequests, whole],
+        [
+          'WebSocket messages, sent and received',
+          (measurement) => measurement.webSocketMessages,
+          whole,
+        ],
         [
           `Peak memory growth (MB) of the process running the system${operations.length > 1 ? ', over all operations of a run' : ''}`,
           (measurement) => measurement.peakMemoryBytes,
@@ -125,6 +144,8 @@ export function buildReport(results: ReadonlyArray<{ file: string; result: Scena
       for (const group of groupBy(measurements, (measurement) =>
         JSON.stringify(measurement.parameters),
       ).values()) {
+        const chartSeries = series(group)
+        if (chartSeries.every((line) => line.points.length === 0)) continue
         const parameters = group[0]!.parameters
         const name = chartFileName(result.scenario, operation, parameters)
         const subtitle = describeParameters(parameters, result.parameterUnits)
@@ -136,7 +157,7 @@ export function buildReport(results: ReadonlyArray<{ file: string; result: Scena
             xLabel: 'rows',
             yLabel: 'rows/s (median; bars: slowest to fastest run)',
             unit: 'rows/s',
-            series: series(group),
+            series: chartSeries,
           }),
         )
         lines.push(`![${heading}${subtitle ? `, ${subtitle}` : ''}](${name})`)
@@ -144,6 +165,33 @@ export function buildReport(results: ReadonlyArray<{ file: string; result: Scena
     }
   }
   return { markdown: `${lines.join('\n')}\n`, charts }
+}
+
+/** A line per failed measurement: the reason, and the largest row count that passed. */
+function failures(measurements: readonly Measurement[]): string[] {
+  const failed = measurements.filter((measurement) => measurement.failure !== undefined)
+  if (failed.length === 0) return []
+  return [
+    '',
+    'Failures:',
+    '',
+    ...failed.map((measurement) => {
+      const passed = measurements
+        .filter(
+          (other) =>
+            other.system === measurement.system &&
+            other.failure === undefined &&
+            JSON.stringify(other.parameters) === JSON.stringify(measurement.parameters),
+        )
+        .map((other) => other.rows)
+      const largest =
+        passed.length === 0
+          ? 'no size passed'
+          : `largest size that passed ${whole(Math.max(...passed))} rows`
+      const parameters = describeParameters(measurement.parameters)
+      return `- ${systemName(measurement.system)} at ${whole(measurement.rows)} rows${parameters ? ` (${parameters})` : ''}: ${measurement.failure}; ${largest}.`
+    }),
+  ]
 }
 
 function provenance(file: string, result: ScenarioResult): string {
@@ -236,15 +284,17 @@ function markdownTable(
 function series(measurements: readonly Measurement[]): ChartSeries[] {
   return [...groupBy(measurements, (measurement) => measurement.system)]
     .sort(([a], [b]) => systemOrder.indexOf(a) - systemOrder.indexOf(b))
-    .map(([system, points]) => ({
+    .map(([system, measured]) => ({
       name: systemName(system),
       color: colors[system] ?? '#7f7f7f',
-      points: points.map(({ rows, rowsPerSecond }) => ({
-        x: rows,
-        y: rowsPerSecond.median,
-        low: rowsPerSecond.min,
-        high: rowsPerSecond.max,
-      })),
+      points: measured
+        .filter((measurement) => measurement.failure === undefined)
+        .map(({ rows, rowsPerSecond }) => ({
+          x: rows,
+          y: rowsPerSecond.median,
+          low: rowsPerSecond.min,
+          high: rowsPerSecond.max,
+        })),
     }))
 }
 
