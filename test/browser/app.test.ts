@@ -1,8 +1,7 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   createWorkOrder,
-  launchChromium,
+  useChromium,
   newDevice,
   runCleanups,
   screenshot,
@@ -13,19 +12,13 @@ import {
 
 // The example app in real Chromium: sign-in, the form, IndexedDB, the service worker.
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser.close()
-})
+const browser = useChromium()
 
 async function setup() {
   const cleanups: Array<() => Promise<void>> = []
   onTestFinished(() => runCleanups(cleanups))
   const { relay } = await startAppRelay(cleanups)
-  const device = await newDevice(browser, cleanups)
+  const device = await newDevice(browser(), cleanups)
   return { relay, ...device }
 }
 

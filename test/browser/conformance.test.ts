@@ -1,20 +1,13 @@
 import { fileURLToPath } from 'node:url'
-import type { Browser } from 'playwright-core'
 import { build, type Rolldown } from 'vite'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { appConfigFile, launchChromium } from './harness.ts'
+import { expect, it } from 'vitest'
+import { appConfigFile, useChromium } from './harness.ts'
 
 // The storage conformance suite (runStorageConformance, written for vitest) in real Chromium
 // on its real IndexedDB: Vite bundles the suite with a page-side stand-in for vitest, the page
 // runs it and reports every case.
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser.close()
-})
+const browser = useChromium()
 
 async function bundle(): Promise<string> {
   const output = (await build({
@@ -47,7 +40,7 @@ async function bundle(): Promise<string> {
 
 it('the stock IndexedDB adapter passes storage conformance in Chromium', async () => {
   const code = await bundle()
-  const context = await browser.newContext()
+  const context = await browser().newContext()
   try {
     const page = await context.newPage()
     // A secure origin that only exists in this test: the route answers every request.

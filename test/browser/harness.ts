@@ -7,7 +7,7 @@ import {
   type BrowserContextOptions,
   type Page,
 } from 'playwright-core'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { startTestRelay } from '../../packages/relay/test/testRelay.ts'
 
 // Real Chromium (Debian's package, never a downloaded browser) against a real relay on
@@ -25,12 +25,26 @@ export const appDirectory = fileURLToPath(
 )
 const artifacts = fileURLToPath(new URL('artifacts/', import.meta.url))
 
-/** Starts headless Chromium; one per test file keeps two shared cores usable. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+/**
+ * Starts headless Chromium before the file's tests and closes it after them (one per test file
+ * keeps two shared cores usable).
+ * @returns the running browser, once the file's tests run
+ */
+export function useChromium(): () => Browser {
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    })
   })
+  afterAll(async () => {
+    await browser?.close()
+  })
+  return () => {
+    if (!browser) throw new Error('useChromium: the browser is not started yet')
+    return browser
+  }
 }
 
 /** A relay in demo mode serving the built app; `cleanups` stops it. */

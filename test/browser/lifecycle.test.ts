@@ -1,10 +1,10 @@
 import { evaluateLifecycle } from '@rowsync/policies'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest'
+import type { Page } from 'playwright-core'
+import { expect, it, onTestFinished } from 'vitest'
 import { dana, rowPath } from '../../packages/relay/test/testRelay.ts'
 import {
   createWorkOrder,
-  launchChromium,
+  useChromium,
   newDevice,
   runCleanups,
   screenshot,
@@ -14,13 +14,7 @@ import {
 
 // The browser lifecycle: a hidden page starts no new sync (policies: as Android) and says why.
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser.close()
-})
+const browser = useChromium()
 
 /** Emulates the tab being hidden or shown: what the browser does when the user switches away. */
 async function setVisibility(page: Page, state: 'hidden' | 'visible'): Promise<void> {
@@ -43,7 +37,7 @@ async function setup() {
   onTestFinished(() => runCleanups(cleanups))
   const relay = await startAppRelay(cleanups)
   // No service worker, so the context's routes see every request of the page.
-  const device = await newDevice(browser, cleanups, { serviceWorkers: 'block' })
+  const device = await newDevice(browser(), cleanups, { serviceWorkers: 'block' })
   return { ...relay, ...device }
 }
 

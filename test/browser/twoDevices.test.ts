@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest'
+import type { Page } from 'playwright-core'
+import { expect, it, onTestFinished } from 'vitest'
 import {
   createWorkOrder,
-  launchChromium,
+  useChromium,
   newDevice,
   runCleanups,
   screenshot,
@@ -13,13 +13,7 @@ import {
 // Two devices of one user edit the same work order offline: `status` has the flag policy,
 // `priority` merges. Needs the client's sync engine (startSync).
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser.close()
-})
+const browser = useChromium()
 
 /** Resolves once the device has nothing left to upload and is live with the relay. */
 async function untilSynced(page: Page): Promise<void> {
@@ -33,8 +27,8 @@ it('merges one field, flags the other on both devices, and one resolution clears
   const cleanups: Array<() => Promise<void>> = []
   onTestFinished(() => runCleanups(cleanups))
   const { relay } = await startAppRelay(cleanups)
-  const phone = await newDevice(browser, cleanups)
-  const laptop = await newDevice(browser, cleanups)
+  const phone = await newDevice(browser(), cleanups)
+  const laptop = await newDevice(browser(), cleanups)
   await signIn(phone.page, relay.url, 'dana')
   await signIn(laptop.page, relay.url, 'dana')
 
