@@ -1,7 +1,9 @@
 /**
  * Runs an async task one at a time: a run asked for while one is under way does not start a
  * second one beside it, but makes the running one go once more when it ends (however many
- * times it was asked), so work that arrived meanwhile is never left behind.
+ * times it was asked), so work that arrived meanwhile is not left behind. When a round
+ * throws, the run ends with that error and the rounds asked for meanwhile end with it: the
+ * caller retries (the sync engine schedules a retry on every failure).
  */
 export class SerialTask {
   readonly #task: () => Promise<void>
